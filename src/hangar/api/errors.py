@@ -1,0 +1,43 @@
+"""HangarError and request validation errors as JSON with a hint."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from hangar.errors import HangarError
+
+log = logging.getLogger(__name__)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(HangarError, _hangar_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected_error)
+
+
+def _hangar_error(_request: Request, exc: HangarError) -> JSONResponse:
+    body = {"error": exc.code, "message": exc.message, "hint": exc.hint}
+    return JSONResponse(body, status_code=exc.status)
+
+
+def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems = [
+        f"{'.'.join(str(p) for p in err['loc'] if p != 'body')}: {err['msg']}"
+        for err in exc.errors()
+    ]
+    body = {
+        "error": "invalid",
+        "message": "the request is not valid: " + "; ".join(problems),
+        "hint": "check the values sent",
+    }
+    return JSONResponse(body, status_code=422)
+
+
+def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    body = {"error": "internal", "message": f"internal error: {exc}", "hint": "see the server log"}
+    return JSONResponse(body, status_code=500)

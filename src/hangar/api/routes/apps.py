@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from hangar.api.deps import current_user, platform
+from hangar.api.schemas import AppCreate, AppOut, AppStatusOut, ReleaseOut
+from hangar.api.views import app_out, machine_out, release_out
+from hangar.control import apps
+from hangar.control.platform import Platform
+from hangar.control.reconcile import desired_routes
+from hangar.errors import NotFound
+from hangar.store.models import User
+
+router = APIRouter(prefix="/v1/apps", tags=["apps"])
+
+
+@router.post("", response_model=AppOut, status_code=201)
+def create(
+    body: AppCreate, user: User = Depends(current_user), p: Platform = Depends(platform)
+) -> AppOut:
+    with p.db.session() as session:
+        app = apps.create_app(session, user, body.name, body.region)
+        out = app_out(app, p.settings)
+    p.edge.sync(desired_routes(p))
+    return out
+
+
+@router.get("", response_model=list[AppOut])
+def list_all(user: User = Depends(current_user), p: Platform = Depends(platform)) -> list[AppOut]:
+    with p.db.session() as session:
+        return [app_out(app, p.settings) for app in apps.list_apps(session, user)]
+
+
+@router.get("/{name}", response_model=AppStatusOut)
+def status(
+    name: str, user: User = Depends(current_user), p: Platform = Depends(platform)
+) -> AppStatusOut:
+    with p.db.session() as session:
+        app = apps.get_app(session, user, name)
+        releases = apps.app_releases(session, app)
+        return AppStatusOut(
+            app=app_out(app, p.settings),
+            machines=[machine_out(m) for m in apps.app_machines(session, app)],
+            release=release_out(releases[0]) if releases else None,
+        )
+
+
+@router.delete("/{name}", status_code=204)
+def destroy(name: str, user: User = Depends(current_user), p: Platform = Depends(platform)) -> None:
+    apps.destroy_app(p, user, name)
+
+
+@router.get("/{name}/releases", response_model=list[ReleaseOut])
+def releases(
+    name: str, user: User = Depends(current_user), p: Platform = Depends(platform)
+) -> list[ReleaseOut]:
+    with p.db.session() as session:
+        app = apps.get_app(session, user, name)
+        return [release_out(r) for r in apps.app_releases(session, app)]
+
+
+@router.get("/{name}/config")
+def config(
+    name: str, user: User = Depends(current_user), p: Platform = Depends(platform)
+) -> dict[str, Any]:
+    with p.db.session() as session:
+        app = apps.get_app(session, user, name)
+        if app.config is None:
+            raise NotFound(f"app {name!r} has no config yet", hint="deploy it first")
+        return app.config

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+
+from hangar.api.deps import current_user, deployer, platform
+from hangar.api.schemas import DeployCreate, DeployOut, UploadOut
+from hangar.api.streams import ndjson
+from hangar.appconfig import parse
+from hangar.builder.archive import require_dockerfile, unpack_safely
+from hangar.control.apps import get_app
+from hangar.control.deploys import Deployer, DeployRequest
+from hangar.control.platform import Platform
+from hangar.errors import InvalidInput, NotFound
+from hangar.store.models import User
+
+router = APIRouter(prefix="/v1/apps/{name}", tags=["deploys"])
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024
+
+
+@router.post("/uploads", response_model=UploadOut, status_code=201)
+async def upload(
+    name: str, request: Request, user: User = Depends(current_user), p: Platform = Depends(platform)
+) -> UploadOut:
+    """The project folder as a gzip tar in the body; unpacked safely on the server."""
+    with p.db.session() as session:
+        get_app(session, user, name)
+    upload_id = uuid.uuid4().hex
+    p.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+    archive = p.settings.uploads_dir / f"{upload_id}.tar.gz"
+    size = await _receive(request, archive)
+    folder = p.settings.uploads_dir / upload_id
+    try:
+        with archive.open("rb") as stream:
+            unpack_safely(stream, folder, MAX_UNPACKED_BYTES)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        archive.unlink(missing_ok=True)
+    return UploadOut(upload_id=upload_id, bytes=size)
+
+
+@router.post("/deploys", response_model=DeployOut, status_code=201)
+def deploy(
+    name: str,
+    body: DeployCreate,
+    user: User = Depends(current_user),
+    p: Platform = Depends(platform),
+    d: Deployer = Depends(deployer),
+) -> DeployOut:
+    with p.db.session() as session:
+        get_app(session, user, name)
+    config = parse(body.config).config
+    if config.app != name:
+        raise InvalidInput(
+            f"fly.toml names app {config.app!r}, but the deploy is for {name!r}",
+            hint="fix `app` in fly.toml or pass -a with the right app",
+        )
+    request = DeployRequest(
+        app=name,
+        user_email=user.email,
+        config=config,
+        context_dir=_upload_folder(p, body.upload_id),
+        image=body.image,
+        strategy=body.strategy,
+        wait_timeout_s=body.wait_timeout,
+    )
+    if request.context_dir is None and request.image is None:
+        raise InvalidInput("nothing to deploy", hint="send an upload_id or an image")
+    deployment = d.start(request)
+    return DeployOut(id=deployment.id, app=name)
+
+
+@router.get("/deploys/{deployment_id}/events")
+def events(
+    name: str,
+    deployment_id: str,
+    user: User = Depends(current_user),
+    p: Platform = Depends(platform),
+    d: Deployer = Depends(deployer),
+) -> StreamingResponse:
+    with p.db.session() as session:
+        get_app(session, user, name)
+    deployment = d.get(deployment_id)
+    if deployment.app != name:
+        raise NotFound(f"deployment {deployment_id} not found in app {name}")
+    return ndjson(deployment.events.follow())
+
+
+def _upload_folder(p: Platform, upload_id: str | None) -> Path | None:
+    if upload_id is None:
+        return None
+    folder = p.settings.uploads_dir / upload_id
+    if not upload_id.isalnum() or not folder.is_dir():
+        raise NotFound(f"upload {upload_id} not found", hint="upload the folder again")
+    require_dockerfile(folder)
+    return folder
+
+
+async def _receive(request: Request, archive: Path) -> int:
+    size = 0
+    with archive.open("wb") as out:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                out.close()
+                archive.unlink(missing_ok=True)
+                raise InvalidInput(
+                    f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MiB",
+                    hint="add large files that the build does not need to .dockerignore",
+                )
+            out.write(chunk)
+    return size

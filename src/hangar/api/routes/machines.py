@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import StreamingResponse
+
+from hangar.api.deps import current_user, platform
+from hangar.api.schemas import MachineOut
+from hangar.api.streams import ndjson
+from hangar.api.views import machine_out
+from hangar.control import machine_actions
+from hangar.control.apps import app_machines, get_app
+from hangar.control.logs import app_logs
+from hangar.control.platform import Platform
+from hangar.store.models import User
+
+router = APIRouter(prefix="/v1/apps/{name}", tags=["machines"])
+
+
+@router.get("/machines", response_model=list[MachineOut])
+def list_machines(
+    name: str, user: User = Depends(current_user), p: Platform = Depends(platform)
+) -> list[MachineOut]:
+    with p.db.session() as session:
+        return [machine_out(m) for m in app_machines(session, get_app(session, user, name))]
+
+
+@router.post("/machines/{machine_id}/stop", status_code=204)
+def stop(
+    name: str, machine_id: str, user: User = Depends(current_user), p: Platform = Depends(platform)
+) -> None:
+    machine_actions.stop_machine(p, user, name, machine_id)
+
+
+@router.post("/machines/{machine_id}/start", status_code=204)
+def start(
+    name: str, machine_id: str, user: User = Depends(current_user), p: Platform = Depends(platform)
+) -> None:
+    machine_actions.start_machine(p, user, name, machine_id)
+
+
+@router.delete("/machines/{machine_id}", status_code=204)
+def destroy(
+    name: str, machine_id: str, user: User = Depends(current_user), p: Platform = Depends(platform)
+) -> None:
+    machine_actions.destroy_machine(p, user, name, machine_id)
+
+
+@router.get("/logs")
+def logs(
+    name: str,
+    machine: str | None = None,
+    follow: bool = False,
+    tail: int = 100,
+    user: User = Depends(current_user),
+    p: Platform = Depends(platform),
+) -> StreamingResponse:
+    lines = app_logs(p, user, name, machine, tail, follow)
+    return ndjson(
+        {"machine": line.machine_id, "timestamp": line.timestamp, "message": line.message}
+        if line
+        else None
+        for line in lines
+    )

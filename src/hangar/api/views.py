@@ -1,0 +1,44 @@
+"""Store rows as wire shapes."""
+
+from __future__ import annotations
+
+from hangar.api.schemas import AppOut, MachineOut, ReleaseOut
+from hangar.control.platform import Settings
+from hangar.store.models import App, Machine, Release
+
+
+def app_out(app: App, settings: Settings) -> AppOut:
+    return AppOut(
+        name=app.name,
+        status=app.status,
+        region=app.region,
+        hostname=settings.hostname(app.name),
+        url=settings.app_url(app.name),
+        owner=app.owner.email,
+        created_at=app.created_at,
+    )
+
+
+def machine_out(machine: Machine) -> MachineOut:
+    return MachineOut(
+        id=machine.id,
+        state=machine.state,
+        region=machine.region,
+        release=machine.release_version,
+        checks=machine.checks,
+        host_port=machine.host_port,
+        created_at=machine.created_at,
+        updated_at=machine.updated_at,
+    )
+
+
+def release_out(release: Release) -> ReleaseOut:
+    return ReleaseOut(
+        version=release.version,
+        status=release.status,
+        description=release.description,
+        user=release.user_email,
+        image=release.image,
+        reason=release.reason,
+        created_at=release.created_at,
+    )

@@ -1,0 +1,96 @@
+"""fly.toml as pydantic models, following fly.io's schema for the keys Hangar uses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from hangar.appconfig.durations import parse_duration
+
+Seconds = Annotated[float, BeforeValidator(parse_duration)]
+STRATEGIES = ("rolling", "immediate", "canary", "bluegreen")
+SIGNALS = ("SIGINT", "SIGTERM", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGKILL", "SIGHUP")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class Build(Section):
+    dockerfile: str | None = None
+    image: str | None = None
+    args: dict[str, str] = Field(default_factory=dict)
+
+
+class Deploy(Section):
+    strategy: Literal["rolling", "immediate", "canary", "bluegreen"] = "rolling"
+    max_unavailable: float = 1
+    wait_timeout: Seconds = 300.0
+    release_command: str | None = None
+
+    @field_validator("max_unavailable")
+    @classmethod
+    def _positive(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("expected a count of at least 1 or a fraction between 0 and 1")
+        return value
+
+
+class HttpCheck(Section):
+    grace_period: Seconds = 1.0
+    interval: Seconds = 1.0
+    timeout: Seconds = 2.0
+    method: str = "GET"
+    path: str = "/"
+    protocol: Literal["http"] = "http"
+
+
+class HttpService(Section):
+    internal_port: int = Field(default=8080, ge=1, le=65535)
+    force_https: bool = False
+    auto_stop_machines: bool | str = False
+    auto_start_machines: bool = True
+    min_machines_running: int = Field(default=0, ge=0)
+    checks: list[HttpCheck] = Field(default_factory=list)
+
+
+class Vm(Section):
+    size: str = "shared-cpu-1x"
+    cpus: int | None = Field(default=None, ge=1)
+    memory: str | int | None = None
+    cpu_kind: str | None = None
+
+
+class AppConfig(Section):
+    app: str
+    primary_region: str = "local"
+    kill_signal: str = "SIGINT"
+    kill_timeout: Seconds = 5.0
+    build: Build = Field(default_factory=Build)
+    env: dict[str, str] = Field(default_factory=dict)
+    deploy: Deploy = Field(default_factory=Deploy)
+    http_service: HttpService | None = None
+    vm: list[Vm] = Field(default_factory=list)
+
+    @field_validator("kill_signal")
+    @classmethod
+    def _known_signal(cls, value: str) -> str:
+        if value.upper() not in SIGNALS:
+            raise ValueError(f"expected one of {', '.join(SIGNALS)}")
+        return value.upper()
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env_as_strings(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: v if isinstance(v, str) else _scalar_text(v) for k, v in value.items()}
+        return value
+
+
+def _scalar_text(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value  # let pydantic report the wrong type

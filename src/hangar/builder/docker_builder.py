@@ -1,0 +1,72 @@
+"""The Builder port on the Docker Engine: `docker build` with a live log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import docker
+import docker.errors
+import requests
+
+from hangar.builder.archive import require_dockerfile
+from hangar.builder.build_log import BuildLog
+from hangar.runtime.docker_errors import connect, docker_errors, explain, translate
+
+BUILD_TIMEOUT_S = 1800  # a step may print nothing for this long
+
+
+class DockerBuilder:
+    """Builds a context folder (holding a Dockerfile) into a tagged image.
+
+    Uses the engine's classic builder with `pull=False`: base images must exist
+    locally (no registry is reachable here). The docker SDK packs the folder
+    itself, honouring its .dockerignore.
+    """
+
+    def __init__(
+        self, client: docker.DockerClient | None = None, timeout_s: int = BUILD_TIMEOUT_S
+    ) -> None:
+        self._client = client or connect()
+        self._timeout_s = timeout_s
+
+    def close(self) -> None:
+        self._client.close()
+
+    def build(self, context_dir: Path, tag: str, on_line: Callable[[str], None]) -> str:
+        """Build `context_dir` as `tag`, streaming each log line to `on_line`; return the id.
+
+        Raises BuildFailed (naming the failing step, with the last log lines),
+        InvalidInput if there is no Dockerfile, RuntimeFailure if the engine is
+        unreachable.
+        """
+        require_dockerfile(context_dir)
+        log = BuildLog(on_line)
+        self._stream_build(context_dir, tag, log)
+        log.flush()
+        if log.error is not None:
+            raise log.failure(tag, log.error)
+        return log.image_id or self._image_id(tag)
+
+    def _stream_build(self, context_dir: Path, tag: str, log: BuildLog) -> None:
+        try:
+            chunks = self._client.api.build(
+                path=str(context_dir.resolve()),
+                tag=tag,
+                rm=True,
+                forcerm=True,
+                decode=True,
+                pull=False,
+                timeout=self._timeout_s,
+            )
+            for chunk in chunks:
+                log.feed(chunk)
+        except docker.errors.APIError as exc:
+            raise log.failure(tag, explain(exc)) from exc
+        except (docker.errors.DockerException, requests.RequestException) as exc:
+            raise translate(f"building {tag}", exc) from exc
+
+    def _image_id(self, tag: str) -> str:
+        with docker_errors(f"inspecting the image just built as {tag}"):
+            image_id = self._client.images.get(tag).id
+        return image_id or tag

@@ -1,0 +1,58 @@
+"""hangar apps list|create|destroy"""
+
+from __future__ import annotations
+
+import typer
+
+from hangar.cli.context import (
+    ApiUrlOption,
+    JsonOption,
+    YesOption,
+    client,
+    out,
+    print_json,
+    short_time,
+    table,
+)
+from hangar.errors import InvalidInput
+
+app = typer.Typer(help="Manage apps", no_args_is_help=True)
+
+
+@app.command("list")
+def list_apps(json_: bool = JsonOption, api_url: str = ApiUrlOption) -> None:
+    """List your apps."""
+    apps = client(api_url).list_apps()
+    if json_:
+        print_json(apps)
+        return
+    rows = [[a["name"], a["status"], a["region"], a["url"], short_time(a["created_at"])] for a in apps]
+    table(["NAME", "STATUS", "REGION", "URL", "CREATED"], rows)
+
+
+@app.command()
+def create(
+    name: str | None = typer.Argument(None, help="App name (default: generated)"),
+    region: str = typer.Option("local", "--region", "-r"),
+    json_: bool = JsonOption,
+    api_url: str = ApiUrlOption,
+) -> None:
+    """Create an app without a fly.toml."""
+    created = client(api_url).create_app(name, region)
+    if json_:
+        print_json(created)
+    else:
+        out.print(f"New app created: [bold]{created['name']}[/]")
+
+
+@app.command()
+def destroy(
+    name: str = typer.Argument(..., help="App to destroy"),
+    yes: bool = YesOption,
+    api_url: str = ApiUrlOption,
+) -> None:
+    """Destroy an app with its machines, route and images."""
+    if not yes and not typer.confirm(f"Destroy app {name} and everything it runs?"):
+        raise InvalidInput("not confirmed, nothing was destroyed", hint="pass -y to skip the question")
+    client(api_url).destroy_app(name)
+    out.print(f"Destroyed app [bold]{name}[/]")

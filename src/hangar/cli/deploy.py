@@ -1,0 +1,90 @@
+"""hangar deploy: upload the folder, build on the server, roll out, follow live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+from hangar.appconfig import CONFIG_FILE, load_file
+from hangar.builder.archive import pack, require_dockerfile
+from hangar.cli.context import ApiUrlOption, client, err, out
+from hangar.client.api_client import HangarClient
+from hangar.errors import HangarError
+
+
+def deploy(
+    app: str | None = typer.Option(None, "-a", "--app", help="App name (default: from fly.toml)"),
+    config: Path = typer.Option(Path(CONFIG_FILE), "-c", "--config", help="Path to fly.toml"),
+    image: str | None = typer.Option(None, "--image", "-i", help="Deploy this image, no build"),
+    strategy: str | None = typer.Option(None, "--strategy", help="rolling or immediate"),
+    wait_timeout: float | None = typer.Option(
+        None, "--wait-timeout", help="Seconds to wait for a machine to become healthy"
+    ),
+    detach: bool = typer.Option(False, "--detach", help="Return once the deploy has started"),
+    api_url: str = ApiUrlOption,
+) -> None:
+    """Deploy the app in this folder."""
+    folder = config.resolve().parent
+    run_deploy(folder, config, app, image, strategy, wait_timeout, detach, api_url)
+
+
+def run_deploy(
+    folder: Path,
+    config_file: Path,
+    app: str | None,
+    image: str | None = None,
+    strategy: str | None = None,
+    wait_timeout: float | None = None,
+    detach: bool = False,
+    api_url: str | None = None,
+) -> None:
+    loaded = load_file(config_file)
+    for warning in loaded.warnings:
+        err.print(f"[yellow]Warning:[/] {warning}")
+    name = app or loaded.config.app
+    config = loaded.config.model_copy(update={"app": name}).model_dump(mode="json")
+    image = image or loaded.config.build.image
+    api = client(api_url)
+    api.app_status(name)  # fails early when the app is missing or not yours
+    options: dict[str, Any] = {"strategy": strategy, "wait_timeout": wait_timeout}
+    if image:
+        options["image"] = image
+    else:
+        options["upload_id"] = _upload(api, name, folder)
+    deployment = api.deploy(name, config, **options)
+    out.print(f"==> Deploying [bold]{name}[/] (deployment {deployment})")
+    if detach:
+        out.print(f"Follow it with [bold]hangar status -a {name}[/]")
+        return
+    _follow(api, name, deployment)
+
+
+def _upload(api: HangarClient, name: str, folder: Path) -> str:
+    require_dockerfile(folder)
+    archive = pack(folder)
+    columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn())
+    with Progress(*columns, TransferSpeedColumn(), console=err, transient=False) as progress:
+        task = progress.add_task("Uploading source", total=len(archive))
+        upload_id = api.upload(name, archive, lambda n: progress.advance(task, n))
+    return upload_id
+
+
+def _follow(api: HangarClient, name: str, deployment: str) -> None:
+    for event in api.deploy_events(name, deployment):
+        kind, message = event.get("type"), event.get("message", "")
+        if kind == "build":
+            out.print(f"  {message.rstrip()}", style="dim", markup=False, highlight=False)
+        elif kind == "error":
+            raise HangarError(message, event.get("hint", ""))
+        elif kind == "done":
+            out.print(f"\n[green]✓[/] {message}")
+            return
+        else:
+            out.print(f"--> {message}", markup=False)
+    raise HangarError(
+        "the server stopped reporting before the deploy ended",
+        hint=f"check `hangar status -a {name}` and `hangar releases -a {name}`",
+    )

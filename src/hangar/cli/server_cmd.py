@@ -1,0 +1,34 @@
+"""hangar server: run the platform on this host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from hangar.server import ServerOptions, default_data_dir, serve
+
+
+def server(
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Where state is kept"),
+    host: str = typer.Option("127.0.0.1", "--host", help="API address"),
+    port: int = typer.Option(4280, "--port", help="API port"),
+    http_host: str = typer.Option("0.0.0.0", "--http-host", help="Edge address"),
+    http_port: int = typer.Option(80, "--http-port", help="Edge port serving the apps"),
+    domain: str = typer.Option("localhost", "--domain", help="Apps answer at APP.<domain>"),
+    database_url: str | None = typer.Option(
+        None, "--database-url", envvar="HANGAR_DATABASE_URL", help="postgresql://… (default SQLite)"
+    ),
+) -> None:
+    """Run the control plane API, the edge and the deploy engine."""
+    serve(
+        ServerOptions(
+            data_dir=data_dir or default_data_dir(),
+            host=host,
+            port=port,
+            http_host=http_host,
+            http_port=http_port,
+            domain=domain,
+            database_url=database_url,
+        )
+    )

@@ -1,0 +1,136 @@
+"""Python SDK over the Hangar API; the CLI uses only this."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+
+from hangar.errors import HangarError
+
+UPLOAD_CHUNK = 256 * 1024
+
+
+class ApiError(HangarError):
+    """An error the server answered with, or failing to reach it."""
+
+    def __init__(self, message: str, hint: str = "", status: int = 0) -> None:
+        super().__init__(message, hint)
+        self.status = status
+
+
+class HangarClient:
+    def __init__(self, api_url: str, token: str | None = None, timeout: float = 60.0) -> None:
+        self.api_url = api_url
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=api_url, headers=headers, timeout=timeout)
+
+    # auth
+    def signup(self, email: str, password: str) -> dict[str, Any]:
+        return self._json("POST", "/v1/auth/signup", json={"email": email, "password": password})
+
+    def login(self, email: str, password: str) -> dict[str, Any]:
+        return self._json("POST", "/v1/auth/login", json={"email": email, "password": password})
+
+    def whoami(self) -> dict[str, Any]:
+        return self._json("GET", "/v1/auth/whoami")
+
+    def logout(self) -> None:
+        self._json("POST", "/v1/auth/logout")
+
+    # apps
+    def create_app(self, name: str | None, region: str = "local") -> dict[str, Any]:
+        return self._json("POST", "/v1/apps", json={"name": name, "region": region})
+
+    def list_apps(self) -> list[dict[str, Any]]:
+        return self._json("GET", "/v1/apps")  # type: ignore[no-any-return]
+
+    def app_status(self, app: str) -> dict[str, Any]:
+        return self._json("GET", f"/v1/apps/{app}")
+
+    def destroy_app(self, app: str) -> None:
+        self._json("DELETE", f"/v1/apps/{app}")
+
+    def releases(self, app: str) -> list[dict[str, Any]]:
+        return self._json("GET", f"/v1/apps/{app}/releases")  # type: ignore[no-any-return]
+
+    def app_config(self, app: str) -> dict[str, Any]:
+        return self._json("GET", f"/v1/apps/{app}/config")
+
+    # deploys
+    def upload(self, app: str, archive: bytes, on_progress: Callable[[int], None]) -> str:
+        def chunks() -> Iterator[bytes]:
+            for start in range(0, len(archive), UPLOAD_CHUNK):
+                chunk = archive[start : start + UPLOAD_CHUNK]
+                yield chunk
+                on_progress(len(chunk))
+
+        headers = {"Content-Type": "application/gzip", "Content-Length": str(len(archive))}
+        body = self._json("POST", f"/v1/apps/{app}/uploads", content=chunks(), headers=headers)
+        return str(body["upload_id"])
+
+    def deploy(self, app: str, config: dict[str, Any], **options: Any) -> str:
+        body = self._json("POST", f"/v1/apps/{app}/deploys", json={"config": config, **options})
+        return str(body["id"])
+
+    def deploy_events(self, app: str, deployment_id: str) -> Iterator[dict[str, Any]]:
+        return self._stream(f"/v1/apps/{app}/deploys/{deployment_id}/events")
+
+    # machines and logs
+    def machines(self, app: str) -> list[dict[str, Any]]:
+        return self._json("GET", f"/v1/apps/{app}/machines")  # type: ignore[no-any-return]
+
+    def machine_action(self, app: str, machine_id: str, action: str) -> None:
+        if action == "destroy":
+            self._json("DELETE", f"/v1/apps/{app}/machines/{machine_id}")
+        else:
+            self._json("POST", f"/v1/apps/{app}/machines/{machine_id}/{action}")
+
+    def logs(
+        self, app: str, machine: str | None, follow: bool, tail: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        params: dict[str, Any] = {"follow": follow, "tail": tail}
+        if machine:
+            params["machine"] = machine
+        return self._stream(f"/v1/apps/{app}/logs", params=params)
+
+    # plumbing
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.api_url, exc) from exc
+        _raise_for_error(response)
+        return response.json() if response.content else None
+
+    def _stream(self, path: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        try:
+            with self._http.stream("GET", path, timeout=None, **kwargs) as response:
+                if response.is_error:
+                    response.read()
+                    _raise_for_error(response)
+                for line in response.iter_lines():
+                    if line.strip():
+                        yield json.loads(line)
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.api_url, exc) from exc
+
+
+def _raise_for_error(response: httpx.Response) -> None:
+    if not response.is_error:
+        return
+    try:
+        body = response.json()
+        message, hint = body.get("message") or str(body), body.get("hint", "")
+    except ValueError:
+        message, hint = f"the server answered {response.status_code}", ""
+    raise ApiError(message, hint, response.status_code)
+
+
+def _unreachable(url: str, exc: httpx.HTTPError) -> ApiError:
+    return ApiError(
+        f"cannot reach the Hangar API at {url} ({exc.__class__.__name__}: {exc})",
+        hint="start it with `hangar server`, or point --api-url / HANGAR_API_URL at it",
+    )

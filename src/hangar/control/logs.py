@@ -1,0 +1,69 @@
+"""An app's logs: every machine's lines, tagged with the machine id."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+
+from hangar.control.apps import app_machines, get_app
+from hangar.control.platform import Platform
+from hangar.errors import HangarError, NotFound
+from hangar.ports import LogLine
+from hangar.store.models import User
+
+
+def app_logs(
+    platform: Platform,
+    user: User,
+    app: str,
+    machine_id: str | None = None,
+    tail: int = 100,
+    follow: bool = False,
+) -> Iterator[LogLine | None]:
+    """Log lines, oldest first; with `follow`, None now and then while nothing comes.
+
+    Checks the app and machine before returning, so errors come before streaming.
+    """
+    sources = _containers(platform, user, app, machine_id)
+    if follow:
+        return _merged(platform, sources, tail)
+    lines = [
+        line
+        for container_id, mid in sources
+        for line in platform.runtime.logs(container_id, mid, tail=tail)
+    ]
+    return iter(sorted(lines, key=lambda line: line.timestamp))
+
+
+def _containers(
+    platform: Platform, user: User, app_name: str, machine_id: str | None
+) -> list[tuple[str, str]]:
+    with platform.db.session() as session:
+        machines = app_machines(session, get_app(session, user, app_name))
+    if machine_id is not None:
+        machines = [m for m in machines if m.id == machine_id]
+        if not machines:
+            raise NotFound(f"machine {machine_id} not found in app {app_name}")
+    return [(m.container_id, m.id) for m in machines if m.container_id]
+
+
+def _merged(
+    platform: Platform, sources: list[tuple[str, str]], tail: int
+) -> Iterator[LogLine | None]:
+    lines: queue.Queue[LogLine] = queue.Queue()
+
+    def pump(container_id: str, machine_id: str) -> None:
+        try:
+            for line in platform.runtime.logs(container_id, machine_id, tail=tail, follow=True):
+                lines.put(line)
+        except HangarError:
+            return
+
+    for container_id, machine_id in sources:
+        threading.Thread(target=pump, args=(container_id, machine_id), daemon=True).start()
+    while True:
+        try:
+            yield lines.get(timeout=1.0)
+        except queue.Empty:
+            yield None

@@ -1,0 +1,82 @@
+"""What a user can do to one machine: stop, start, destroy."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from hangar.appconfig.model import AppConfig
+from hangar.control.apps import app_machines, get_app
+from hangar.control.machines import MachineOps, Target
+from hangar.control.platform import Platform
+from hangar.domain.states import CheckStatus, MachineState
+from hangar.errors import Conflict, NotFound
+from hangar.store.models import Machine, Release, User
+
+
+def stop_machine(platform: Platform, user: User, app: str, machine_id: str) -> None:
+    machine, config = _machine_and_config(platform, user, app, machine_id)
+    if machine.state == MachineState.STOPPED:
+        return
+    ops = MachineOps(platform)
+    platform.edge.drain_backend(app, machine.id, platform.settings.drain_timeout_s)
+    platform.edge.remove_backend(app, machine.id)
+    if machine.container_id:
+        platform.runtime.stop(machine.container_id, config.kill_signal, int(config.kill_timeout))
+    ops.save(machine.id, state=MachineState.STOPPED, checks=CheckStatus.UNKNOWN)
+
+
+def start_machine(platform: Platform, user: User, app: str, machine_id: str) -> None:
+    machine, config = _machine_and_config(platform, user, app, machine_id)
+    if machine.state == MachineState.STARTED:
+        raise Conflict(f"machine {machine_id} is already started")
+    target = Target(machine.release_version, _release_image(platform, machine), config)
+    ops = MachineOps(platform)
+    if machine.container_id:
+        platform.runtime.remove(machine.container_id)
+    ops.bring_up(machine.id, target, machine.region, config.deploy.wait_timeout)
+
+
+def destroy_machine(platform: Platform, user: User, app: str, machine_id: str) -> None:
+    machine, config = _machine_and_config(platform, user, app, machine_id)
+    MachineOps(platform).take_down(app, machine, config)
+    with platform.db.session() as session:
+        row = session.get(Machine, machine_id)
+        if row is not None:
+            session.delete(row)
+
+
+def _machine_and_config(
+    platform: Platform, user: User, app_name: str, machine_id: str
+) -> tuple[Machine, AppConfig]:
+    with platform.db.session() as session:
+        app = get_app(session, user, app_name)
+        for machine in app_machines(session, app):
+            if machine.id == machine_id:
+                return machine, _release_config(session, machine)
+    raise NotFound(
+        f"machine {machine_id} not found in app {app_name}",
+        hint="list machines with `hangar machines list`",
+    )
+
+
+def _release_config(session: Session, machine: Machine) -> AppConfig:
+    release = _release(session, machine)
+    return AppConfig.model_validate(release.config)
+
+
+def _release_image(platform: Platform, machine: Machine) -> str:
+    with platform.db.session() as session:
+        return _release(session, machine).image
+
+
+def _release(session: Session, machine: Machine) -> Release:
+    from sqlalchemy import select
+
+    release = session.scalar(
+        select(Release).where(
+            Release.app_id == machine.app_id, Release.version == machine.release_version
+        )
+    )
+    if release is None:
+        raise NotFound(f"release v{machine.release_version} of machine {machine.id} is gone")
+    return release

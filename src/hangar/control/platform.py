@@ -1,0 +1,38 @@
+"""Everything the use cases need, wired once by the app factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from hangar.ports import Builder, Edge, HealthProbe, Runtime
+from hangar.store.database import Database
+
+
+@dataclass
+class Settings:
+    data_dir: Path
+    domain: str = "localhost"
+    http_port: int = 80
+    drain_timeout_s: float = 30.0
+
+    def app_url(self, app: str) -> str:
+        port = "" if self.http_port == 80 else f":{self.http_port}"
+        return f"http://{self.hostname(app)}{port}"
+
+    def hostname(self, app: str) -> str:
+        return f"{app}.{self.domain}"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+
+@dataclass
+class Platform:
+    db: Database
+    runtime: Runtime
+    builder: Builder
+    edge: Edge
+    health: HealthProbe
+    settings: Settings

@@ -1,0 +1,16 @@
+"""Deployment strategies: one protocol, one module each."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from hangar.control.machines import MachineOps, Target
+from hangar.store.models import Machine
+
+
+class Strategy(Protocol):
+    name: str
+
+    def roll(self, ops: MachineOps, machines: list[Machine], target: Target) -> None:
+        """Move every machine in `machines` onto `target`; raise on the first failure."""
+        ...

@@ -1,0 +1,151 @@
+"""The boundaries between Hangar's decisions and the outside world.
+
+`control/` depends only on these protocols; `runtime/`, `builder/` and
+`edge/` implement them, and `testing.py` holds fakes for fast unit tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+MANAGED_LABEL = "hangar.managed"
+APP_LABEL = "hangar.app"
+MACHINE_LABEL = "hangar.machine"
+RELEASE_LABEL = "hangar.release"
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    """What one machine's container should be."""
+
+    app: str
+    machine_id: str
+    release: int
+    image: str
+    env: dict[str, str] = field(default_factory=dict)
+    internal_port: int | None = None
+    cmd: list[str] | None = None
+    cpus: float | None = None
+    memory_mb: int | None = None
+    kill_signal: str = "SIGINT"
+    kill_timeout_s: int = 5
+
+    @property
+    def name(self) -> str:
+        return f"hangar-{self.app}-{self.machine_id}"
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """What the Docker Engine reports about one machine's container."""
+
+    container_id: str
+    app: str
+    machine_id: str
+    release: int
+    state: str  # Docker's state: created, running, exited, ...
+    host_port: int | None  # internal_port as published on 127.0.0.1
+    image: str = ""
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class LogLine:
+    machine_id: str
+    timestamp: str  # RFC 3339 as Docker gives it
+    message: str
+
+
+class Runtime(Protocol):
+    def run(self, spec: ContainerSpec) -> ContainerInfo:
+        """Create and start a container for `spec` (replacing one of the same name)."""
+        ...
+
+    def stop(self, container_id: str, signal: str, timeout_s: int) -> None: ...
+
+    def start(self, container_id: str) -> ContainerInfo: ...
+
+    def remove(self, container_id: str) -> None:
+        """Remove the container (force); a missing container is not an error."""
+        ...
+
+    def inspect(self, container_id: str) -> ContainerInfo | None: ...
+
+    def list_managed(self, app: str | None = None) -> list[ContainerInfo]: ...
+
+    def logs(
+        self, container_id: str, machine_id: str, tail: int = 100, follow: bool = False
+    ) -> Iterator[LogLine]: ...
+
+    def image_exists(self, ref: str) -> bool: ...
+
+    def remove_image(self, ref: str) -> None:
+        """Remove an image; a missing or still-used image is not an error."""
+        ...
+
+
+class Builder(Protocol):
+    def build(self, context_dir: Path, tag: str, on_line: Callable[[str], None]) -> str:
+        """Build `context_dir` (holding a Dockerfile) as `tag`; return the image id.
+
+        Raises BuildFailed with the last log lines when the build fails.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class Backend:
+    """One routed machine in the edge."""
+
+    name: str  # the machine id
+    port: int  # on 127.0.0.1
+
+
+@dataclass(frozen=True)
+class Route:
+    """One app in the edge: its hostname and routed machines."""
+
+    app: str
+    hostname: str
+    backends: tuple[Backend, ...] = ()
+
+
+class Edge(Protocol):
+    def sync(self, routes: list[Route]) -> None:
+        """Make the edge serve exactly `routes` (rewrites config, reloads hitlessly if needed)."""
+        ...
+
+    def add_backend(self, app: str, backend: Backend) -> None:
+        """Route traffic for `app` to `backend` too (runtime API, no reload)."""
+        ...
+
+    def drain_backend(self, app: str, name: str, timeout_s: float) -> None:
+        """Stop sending new requests to `name`, wait until in-flight ones finish or timeout."""
+        ...
+
+    def remove_backend(self, app: str, name: str) -> None:
+        """Take `name` out of the edge (runtime API, no reload)."""
+        ...
+
+    def remove_app(self, app: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One health check of a machine, probed on 127.0.0.1:<host port>."""
+
+    kind: str  # "tcp" or "http"
+    path: str = "/"
+    method: str = "GET"
+    interval_s: float = 1.0
+    timeout_s: float = 2.0
+    grace_s: float = 0.0
+
+
+class HealthProbe(Protocol):
+    def wait_healthy(self, port: int, checks: list[CheckSpec], timeout_s: float) -> None:
+        """Return once every check passes; raise HealthCheckFailed at the deadline."""
+        ...

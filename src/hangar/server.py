@@ -1,0 +1,71 @@
+"""`hangar server`: wire the real adapters, reconcile, serve the API."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from hangar.api.app import create_api
+from hangar.builder.docker_builder import DockerBuilder
+from hangar.control.deploys import Deployer
+from hangar.control.platform import Platform, Settings
+from hangar.control.reconcile import reconcile
+from hangar.edge.haproxy import HAProxyEdge
+from hangar.edge.probe import HttpProbe
+from hangar.runtime.docker_runtime import DockerRuntime
+from hangar.store.database import Database, sqlite_url
+
+log = logging.getLogger("hangar")
+
+
+@dataclass
+class ServerOptions:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 4280
+    http_host: str = "0.0.0.0"
+    http_port: int = 80
+    domain: str = "localhost"
+    database_url: str | None = None
+
+
+def default_data_dir() -> Path:
+    if os.geteuid() == 0:
+        return Path("/var/lib/hangar")
+    return Path.home() / ".local" / "share" / "hangar"
+
+
+def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(options.database_url or sqlite_url(options.data_dir))
+    db.migrate()
+    edge = HAProxyEdge(
+        options.data_dir / "edge",
+        http_host=options.http_host,
+        http_port=options.http_port,
+        domain=options.domain,
+    )
+    settings = Settings(options.data_dir, options.domain, options.http_port)
+    platform = Platform(db, DockerRuntime(), DockerBuilder(), edge, HttpProbe(), settings)
+    return platform, edge
+
+
+def serve(options: ServerOptions) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    platform, edge = build_platform(options)
+    reconcile(platform)
+    log.info("edge serving http://*.%s:%d", options.domain, options.http_port)
+    try:
+        uvicorn.run(
+            create_api(platform, Deployer(platform)),
+            host=options.host,
+            port=options.port,
+            log_level="info",
+        )
+    finally:
+        edge.stop()
+        platform.db.dispose()

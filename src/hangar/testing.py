@@ -1,0 +1,115 @@
+"""Fakes for every port, for fast unit tests of `control/`. Not for integration tests."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from hangar.errors import BuildFailed, HealthCheckFailed, NotFound
+from hangar.ports import Backend, CheckSpec, ContainerInfo, ContainerSpec, LogLine, Route
+
+
+@dataclass
+class FakeRuntime:
+    containers: dict[str, ContainerInfo] = field(default_factory=dict)
+    images: set[str] = field(default_factory=set)
+    journal: list[str] = field(default_factory=list)
+    _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def run(self, spec: ContainerSpec) -> ContainerInfo:
+        number = next(self._ids)
+        info = ContainerInfo(
+            container_id=f"c{number}",
+            app=spec.app,
+            machine_id=spec.machine_id,
+            release=spec.release,
+            state="running",
+            host_port=20000 + number,
+            image=spec.image,
+        )
+        self.containers[info.container_id] = info
+        self.journal.append(f"run {spec.machine_id} v{spec.release}")
+        return info
+
+    def stop(self, container_id: str, signal: str, timeout_s: int) -> None:
+        self.containers[container_id] = replace(self.containers[container_id], state="exited")
+        self.journal.append(f"stop {self.containers[container_id].machine_id}")
+
+    def start(self, container_id: str) -> ContainerInfo:
+        info = replace(self.containers[container_id], state="running")
+        self.containers[container_id] = info
+        return info
+
+    def remove(self, container_id: str) -> None:
+        self.containers.pop(container_id, None)
+
+    def inspect(self, container_id: str) -> ContainerInfo | None:
+        return self.containers.get(container_id)
+
+    def list_managed(self, app: str | None = None) -> list[ContainerInfo]:
+        return [c for c in self.containers.values() if app in (None, c.app)]
+
+    def logs(
+        self, container_id: str, machine_id: str, tail: int = 100, follow: bool = False
+    ) -> Iterator[LogLine]:
+        yield LogLine(machine_id, "2026-01-01T00:00:00Z", f"log of {container_id}")
+
+    def image_exists(self, ref: str) -> bool:
+        return ref in self.images
+
+    def remove_image(self, ref: str) -> None:
+        self.images.discard(ref)
+
+
+@dataclass
+class FakeBuilder:
+    fail: bool = False
+    runtime: FakeRuntime | None = None
+
+    def build(self, context_dir: Path, tag: str, on_line: Callable[[str], None]) -> str:
+        on_line("Step 1/1 : FROM scratch")
+        if self.fail:
+            raise BuildFailed("the build failed at step 1", hint="fix the Dockerfile")
+        if self.runtime is not None:
+            self.runtime.images.add(tag)
+        return "sha256:" + tag
+
+
+@dataclass
+class FakeEdge:
+    routes: dict[str, dict[str, int]] = field(default_factory=dict)
+    journal: list[str] = field(default_factory=list)
+
+    def sync(self, routes: list[Route]) -> None:
+        self.routes = {r.app: {b.name: b.port for b in r.backends} for r in routes}
+
+    def add_backend(self, app: str, backend: Backend) -> None:
+        if app not in self.routes:
+            raise NotFound(f"no backend for {app}")
+        self.routes[app][backend.name] = backend.port
+        self.journal.append(f"add {backend.name}")
+
+    def drain_backend(self, app: str, name: str, timeout_s: float) -> None:
+        self.journal.append(f"drain {name}")
+
+    def remove_backend(self, app: str, name: str) -> None:
+        self.routes.get(app, {}).pop(name, None)
+        self.journal.append(f"remove {name}")
+
+    def remove_app(self, app: str) -> None:
+        self.routes.pop(app, None)
+
+
+@dataclass
+class FakeHealth:
+    """Passes the first `passes` checks (all when None), fails the rest."""
+
+    passes: int | None = None
+    checked: list[int] = field(default_factory=list)
+
+    def wait_healthy(self, port: int, checks: list[CheckSpec], timeout_s: float) -> None:
+        self.checked.append(port)
+        if self.passes is not None and len(self.checked) > self.passes:
+            raise HealthCheckFailed(f"port {port} refused connections")

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import pytest
+
+from hangar.appconfig import AppConfig
+from hangar.appconfig.model import HttpService
+from hangar.control.platform import Platform, Settings
+from hangar.store.database import Database
+from hangar.testing import FakeBuilder, FakeEdge, FakeHealth, FakeRuntime
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database(f"sqlite:///{tmp_path / 'hangar.db'}")
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def fake_platform(db, tmp_path) -> Platform:
+    runtime = FakeRuntime()
+    return Platform(
+        db=db,
+        runtime=runtime,
+        builder=FakeBuilder(runtime=runtime),
+        edge=FakeEdge(),
+        health=FakeHealth(),
+        settings=Settings(tmp_path, "localhost", 8088),
+    )
+
+
+def http_config(app: str, **deploy: object) -> AppConfig:
+    return AppConfig.model_validate(
+        {"app": app, "http_service": HttpService().model_dump(), "deploy": deploy}
+    )

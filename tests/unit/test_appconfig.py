@@ -1,0 +1,61 @@
+from pathlib import Path
+
+import pytest
+
+from hangar.appconfig import ConfigInvalid, load_file, parse, render
+from hangar.appconfig.durations import parse_duration
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def test_durations_in_fly_toml_forms():
+    assert parse_duration("10s") == 10
+    assert parse_duration("1m30s") == 90
+    assert parse_duration("250ms") == 0.25
+    assert parse_duration(7) == 7
+    with pytest.raises(ValueError, match="duration"):
+        parse_duration("soon")
+
+
+def test_errors_name_every_bad_key():
+    with pytest.raises(ConfigInvalid) as caught:
+        parse(
+            {
+                "app": "x",
+                "kill_timeout": "soon",
+                "http_service": {"internal_port": "eighty"},
+                "deploy": {"strategy": "fast", "max_unavailable": 0},
+            }
+        )
+    keys = [p.split(":")[0] for p in caught.value.problems]
+    expected = [
+        "kill_timeout", "deploy.strategy", "deploy.max_unavailable", "http_service.internal_port"
+    ]
+    assert sorted(keys) == sorted(expected)
+
+
+def test_missing_app_is_named():
+    with pytest.raises(ConfigInvalid, match="app: is required"):
+        parse({})
+
+
+def test_unknown_keys_are_warnings_not_errors():
+    loaded = parse({"app": "x", "colour": "red", "http_service": {"speed": 1}})
+    assert loaded.warnings == [
+        "unknown key 'colour' ignored",
+        "unknown key 'http_service.speed' ignored",
+    ]
+
+
+def test_render_matches_golden_and_round_trips():
+    config = load_file(GOLDEN / "full.fly.toml").config
+    text = render(config)
+    assert text == (GOLDEN / "full.rendered.toml").read_text()
+    assert parse(__import__("tomllib").loads(text)).config == config
+
+
+def test_not_toml_is_a_config_error(tmp_path):
+    bad = tmp_path / "fly.toml"
+    bad.write_text("app = \n")
+    with pytest.raises(ConfigInvalid, match="not valid TOML"):
+        load_file(bad)
