@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-MANAGED_LABEL = "hangar.managed"
+MANAGED_LABEL = "hangar.managed"  # value: the owning server's instance id
 APP_LABEL = "hangar.app"
 MACHINE_LABEL = "hangar.machine"
 RELEASE_LABEL = "hangar.release"

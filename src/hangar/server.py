@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -39,6 +40,11 @@ def default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "hangar"
 
 
+def instance_id(data_dir: Path) -> str:
+    """Servers with different data dirs never touch each other's containers."""
+    return hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:12]
+
+
 def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
     options.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(options.database_url or sqlite_url(options.data_dir))
@@ -50,12 +56,15 @@ def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
         domain=options.domain,
     )
     settings = Settings(options.data_dir, options.domain, options.http_port)
-    platform = Platform(db, DockerRuntime(), DockerBuilder(), edge, HttpProbe(), settings)
+    runtime = DockerRuntime(instance=instance_id(options.data_dir))
+    platform = Platform(db, runtime, DockerBuilder(), edge, HttpProbe(), settings)
     return platform, edge
 
 
 def serve(options: ServerOptions) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     platform, edge = build_platform(options)
     reconcile(platform)
     log.info("edge serving http://*.%s:%d", options.domain, options.http_port)

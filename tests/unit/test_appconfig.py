@@ -29,7 +29,10 @@ def test_errors_name_every_bad_key():
         )
     keys = [p.split(":")[0] for p in caught.value.problems]
     expected = [
-        "kill_timeout", "deploy.strategy", "deploy.max_unavailable", "http_service.internal_port"
+        "kill_timeout",
+        "deploy.strategy",
+        "deploy.max_unavailable",
+        "http_service.internal_port",
     ]
     assert sorted(keys) == sorted(expected)
 

@@ -58,11 +58,18 @@ def test_rolling_redeploy_drains_before_stopping_one_machine_at_a_time(fake_plat
     fake_platform.runtime.journal.clear()
     _deploy(fake_platform, tmp_path, http_config("web"))
     assert fake_platform.edge.journal == [
-        f"drain {first}", f"remove {first}", f"add {first}",
-        f"drain {second}", f"remove {second}", f"add {second}",
+        f"drain {first}",
+        f"remove {first}",
+        f"add {first}",
+        f"drain {second}",
+        f"remove {second}",
+        f"add {second}",
     ]
     assert fake_platform.runtime.journal == [
-        f"stop {first}", f"run {first} v2", f"stop {second}", f"run {second} v2",
+        f"stop {first}",
+        f"run {first} v2",
+        f"stop {second}",
+        f"run {second} v2",
     ]
     assert _releases(fake_platform) == [(1, "complete"), (2, "complete")]
 

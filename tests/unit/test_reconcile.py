@@ -7,8 +7,8 @@ from sqlalchemy import select
 from hangar.control.reconcile import reconcile
 from hangar.ports import ContainerSpec
 from hangar.store.models import Machine, Release
-from tests.unit.test_deploys import _deploy, _machines, _setup_app
 from tests.conftest import http_config
+from tests.unit.test_deploys import _deploy, _machines, _setup_app
 
 
 def test_vanished_container_is_recreated_and_routed(fake_platform, tmp_path):

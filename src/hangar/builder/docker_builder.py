@@ -10,10 +10,16 @@ import docker.errors
 import requests
 
 from hangar.builder.archive import require_dockerfile
+from hangar.builder.base_images import base_images
 from hangar.builder.build_log import BuildLog
+from hangar.errors import BuildFailed
 from hangar.runtime.docker_errors import connect, docker_errors, explain, translate
 
 BUILD_TIMEOUT_S = 1800  # a step may print nothing for this long
+BASE_IMAGE_HINT = (
+    "no registry is reachable, so base images must be built locally: "
+    "use FROM hangar/busybox:1 (made by scripts/base-image.sh) or build your base image first"
+)
 
 
 class DockerBuilder:
@@ -36,11 +42,12 @@ class DockerBuilder:
     def build(self, context_dir: Path, tag: str, on_line: Callable[[str], None]) -> str:
         """Build `context_dir` as `tag`, streaming each log line to `on_line`; return the id.
 
-        Raises BuildFailed (naming the failing step, with the last log lines),
-        InvalidInput if there is no Dockerfile, RuntimeFailure if the engine is
-        unreachable.
+        Raises BuildFailed (naming the failing step, with the last log lines, or
+        a FROM image missing on this machine), InvalidInput if there is no
+        Dockerfile, RuntimeFailure if the engine is unreachable.
         """
         require_dockerfile(context_dir)
+        self._require_base_images(context_dir / "Dockerfile", tag)
         log = BuildLog(on_line)
         self._stream_build(context_dir, tag, log)
         log.flush()
@@ -62,9 +69,23 @@ class DockerBuilder:
             for chunk in chunks:
                 log.feed(chunk)
         except docker.errors.APIError as exc:
-            raise log.failure(tag, explain(exc)) from exc
+            if exc.is_client_error():  # e.g. 400 "dockerfile parse error line 2: ..."
+                raise log.failure(tag, explain(exc)) from exc
+            raise translate(f"building {tag}", exc) from exc
         except (docker.errors.DockerException, requests.RequestException) as exc:
             raise translate(f"building {tag}", exc) from exc
+
+    def _require_base_images(self, dockerfile: Path, tag: str) -> None:
+        """Fail fast instead of letting the engine try to pull from a registry."""
+        for image in base_images(dockerfile):
+            with docker_errors(f"checking base image {image}"):
+                try:
+                    self._client.images.get(image)
+                except docker.errors.ImageNotFound as exc:
+                    raise BuildFailed(
+                        f"build of {tag} failed: base image {image} is not on this machine",
+                        hint=BASE_IMAGE_HINT,
+                    ) from exc
 
     def _image_id(self, tag: str) -> str:
         with docker_errors(f"inspecting the image just built as {tag}"):

@@ -26,7 +26,9 @@ def list_apps(json_: bool = JsonOption, api_url: str = ApiUrlOption) -> None:
     if json_:
         print_json(apps)
         return
-    rows = [[a["name"], a["status"], a["region"], a["url"], short_time(a["created_at"])] for a in apps]
+    rows = [
+        [a["name"], a["status"], a["region"], a["url"], short_time(a["created_at"])] for a in apps
+    ]
     table(["NAME", "STATUS", "REGION", "URL", "CREATED"], rows)
 
 
@@ -53,6 +55,8 @@ def destroy(
 ) -> None:
     """Destroy an app with its machines, route and images."""
     if not yes and not typer.confirm(f"Destroy app {name} and everything it runs?"):
-        raise InvalidInput("not confirmed, nothing was destroyed", hint="pass -y to skip the question")
+        raise InvalidInput(
+            "not confirmed, nothing was destroyed", hint="pass -y to skip the question"
+        )
     client(api_url).destroy_app(name)
     out.print(f"Destroyed app [bold]{name}[/]")

@@ -16,7 +16,9 @@ PasswordOption = typer.Option(
 
 
 @app.command()
-def signup(email: str = EmailOption, password: str = PasswordOption, api_url: str = ApiUrlOption) -> None:
+def signup(
+    email: str = EmailOption, password: str = PasswordOption, api_url: str = ApiUrlOption
+) -> None:
     """Create an account and log in."""
     settings = ClientSettings.load(api_url)
     answer = HangarClient(settings.api_url).signup(email, password)
@@ -25,7 +27,9 @@ def signup(email: str = EmailOption, password: str = PasswordOption, api_url: st
 
 
 @app.command()
-def login(email: str = EmailOption, password: str = PasswordOption, api_url: str = ApiUrlOption) -> None:
+def login(
+    email: str = EmailOption, password: str = PasswordOption, api_url: str = ApiUrlOption
+) -> None:
     """Log in and keep the token in ~/.hangar/config.toml."""
     settings = ClientSettings.load(api_url)
     answer = HangarClient(settings.api_url).login(email, password)

@@ -21,7 +21,9 @@ _EXPOSE = re.compile(r"^\s*EXPOSE\s+(\d+)", re.IGNORECASE | re.MULTILINE)
 def launch(
     name: str | None = typer.Option(None, "--name", "-n", help="App name (default: generated)"),
     region: str = typer.Option("local", "--region", "-r", help="Primary region"),
-    internal_port: int | None = typer.Option(None, "--internal-port", help="Port the app listens on"),
+    internal_port: int | None = typer.Option(
+        None, "--internal-port", help="Port the app listens on"
+    ),
     copy_config: bool = typer.Option(False, "--copy-config", help="Use the existing fly.toml"),
     no_deploy: bool = typer.Option(False, "--no-deploy", help="Create the app, do not deploy"),
     yes: bool = YesOption,

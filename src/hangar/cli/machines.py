@@ -23,28 +23,41 @@ MachineArg = typer.Argument(..., help="Machine id")
 
 
 @app.command("list")
-def list_machines(app_: str | None = AppOption, json_: bool = JsonOption, api_url: str = ApiUrlOption) -> None:
+def list_machines(
+    app_: str | None = AppOption, json_: bool = JsonOption, api_url: str = ApiUrlOption
+) -> None:
     """List the app's machines."""
     machines = client(api_url).machines(resolve_app(app_))
     if json_:
         print_json(machines)
         return
     rows = [
-        [m["id"], m["state"], f"v{m['release']}", m["checks"], m["region"], short_time(m["updated_at"])]
+        [
+            m["id"],
+            m["state"],
+            f"v{m['release']}",
+            m["checks"],
+            m["region"],
+            short_time(m["updated_at"]),
+        ]
         for m in machines
     ]
     table(["ID", "STATE", "RELEASE", "CHECKS", "REGION", "UPDATED"], rows)
 
 
 @app.command()
-def start(machine_id: str = MachineArg, app_: str | None = AppOption, api_url: str = ApiUrlOption) -> None:
+def start(
+    machine_id: str = MachineArg, app_: str | None = AppOption, api_url: str = ApiUrlOption
+) -> None:
     """Start a stopped machine."""
     client(api_url).machine_action(resolve_app(app_), machine_id, "start")
     out.print(f"Machine {machine_id} started")
 
 
 @app.command()
-def stop(machine_id: str = MachineArg, app_: str | None = AppOption, api_url: str = ApiUrlOption) -> None:
+def stop(
+    machine_id: str = MachineArg, app_: str | None = AppOption, api_url: str = ApiUrlOption
+) -> None:
     """Drain and stop a machine."""
     client(api_url).machine_action(resolve_app(app_), machine_id, "stop")
     out.print(f"Machine {machine_id} stopped")
@@ -59,6 +72,8 @@ def destroy(
 ) -> None:
     """Drain and destroy a machine."""
     if not yes and not typer.confirm(f"Destroy machine {machine_id}?"):
-        raise InvalidInput("not confirmed, nothing was destroyed", hint="pass -y to skip the question")
+        raise InvalidInput(
+            "not confirmed, nothing was destroyed", hint="pass -y to skip the question"
+        )
     client(api_url).machine_action(resolve_app(app_), machine_id, "destroy")
     out.print(f"Machine {machine_id} destroyed")

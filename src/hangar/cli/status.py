@@ -17,7 +17,9 @@ from hangar.cli.context import (
 )
 
 
-def status(app: str | None = AppOption, json_: bool = JsonOption, api_url: str = ApiUrlOption) -> None:
+def status(
+    app: str | None = AppOption, json_: bool = JsonOption, api_url: str = ApiUrlOption
+) -> None:
     """Show the app and its machines."""
     answer = client(api_url).app_status(resolve_app(app))
     if json_:
@@ -27,20 +29,36 @@ def status(app: str | None = AppOption, json_: bool = JsonOption, api_url: str =
     out.print(f"App\n  Name     = {info['name']}\n  Owner    = {info['owner']}")
     out.print(f"  Status   = {info['status']}\n  Hostname = {info['hostname']}\n")
     rows = [
-        [m["id"], m["state"], f"v{m['release']}", m["checks"], m["region"], short_time(m["updated_at"])]
+        [
+            m["id"],
+            m["state"],
+            f"v{m['release']}",
+            m["checks"],
+            m["region"],
+            short_time(m["updated_at"]),
+        ]
         for m in answer["machines"]
     ]
     table(["ID", "STATE", "RELEASE", "CHECKS", "REGION", "UPDATED"], rows, title="Machines")
 
 
-def releases(app: str | None = AppOption, json_: bool = JsonOption, api_url: str = ApiUrlOption) -> None:
+def releases(
+    app: str | None = AppOption, json_: bool = JsonOption, api_url: str = ApiUrlOption
+) -> None:
     """List the app's releases, newest first."""
     answer = client(api_url).releases(resolve_app(app))
     if json_:
         print_json(answer)
         return
     rows = [
-        [f"v{r['version']}", r["status"], r["description"], r["user"], short_time(r["created_at"]), r["image"]]
+        [
+            f"v{r['version']}",
+            r["status"],
+            r["description"],
+            r["user"],
+            short_time(r["created_at"]),
+            r["image"],
+        ]
         for r in answer
     ]
     table(["VERSION", "STATUS", "DESCRIPTION", "USER", "DATE", "IMAGE"], rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -29,35 +29,35 @@ class HangarClient:
 
     # auth
     def signup(self, email: str, password: str) -> dict[str, Any]:
-        return self._json("POST", "/v1/auth/signup", json={"email": email, "password": password})
+        return self._object("POST", "/v1/auth/signup", json={"email": email, "password": password})
 
     def login(self, email: str, password: str) -> dict[str, Any]:
-        return self._json("POST", "/v1/auth/login", json={"email": email, "password": password})
+        return self._object("POST", "/v1/auth/login", json={"email": email, "password": password})
 
     def whoami(self) -> dict[str, Any]:
-        return self._json("GET", "/v1/auth/whoami")
+        return self._object("GET", "/v1/auth/whoami")
 
     def logout(self) -> None:
         self._json("POST", "/v1/auth/logout")
 
     # apps
     def create_app(self, name: str | None, region: str = "local") -> dict[str, Any]:
-        return self._json("POST", "/v1/apps", json={"name": name, "region": region})
+        return self._object("POST", "/v1/apps", json={"name": name, "region": region})
 
     def list_apps(self) -> list[dict[str, Any]]:
-        return self._json("GET", "/v1/apps")  # type: ignore[no-any-return]
+        return self._list("GET", "/v1/apps")
 
     def app_status(self, app: str) -> dict[str, Any]:
-        return self._json("GET", f"/v1/apps/{app}")
+        return self._object("GET", f"/v1/apps/{app}")
 
     def destroy_app(self, app: str) -> None:
         self._json("DELETE", f"/v1/apps/{app}")
 
     def releases(self, app: str) -> list[dict[str, Any]]:
-        return self._json("GET", f"/v1/apps/{app}/releases")  # type: ignore[no-any-return]
+        return self._list("GET", f"/v1/apps/{app}/releases")
 
     def app_config(self, app: str) -> dict[str, Any]:
-        return self._json("GET", f"/v1/apps/{app}/config")
+        return self._object("GET", f"/v1/apps/{app}/config")
 
     # deploys
     def upload(self, app: str, archive: bytes, on_progress: Callable[[int], None]) -> str:
@@ -80,7 +80,7 @@ class HangarClient:
 
     # machines and logs
     def machines(self, app: str) -> list[dict[str, Any]]:
-        return self._json("GET", f"/v1/apps/{app}/machines")  # type: ignore[no-any-return]
+        return self._list("GET", f"/v1/apps/{app}/machines")
 
     def machine_action(self, app: str, machine_id: str, action: str) -> None:
         if action == "destroy":
@@ -104,6 +104,12 @@ class HangarClient:
             raise _unreachable(self.api_url, exc) from exc
         _raise_for_error(response)
         return response.json() if response.content else None
+
+    def _object(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        return cast(dict[str, Any], self._json(method, path, **kwargs))
+
+    def _list(self, method: str, path: str, **kwargs: Any) -> list[dict[str, Any]]:
+        return cast(list[dict[str, Any]], self._json(method, path, **kwargs))
 
     def _stream(self, path: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         try:

@@ -15,16 +15,16 @@ from hangar.ports import (
 LOOPBACK = "127.0.0.1"
 
 
-def labels_for(spec: ContainerSpec) -> dict[str, str]:
+def labels_for(spec: ContainerSpec, instance: str) -> dict[str, str]:
     return {
-        MANAGED_LABEL: "1",
+        MANAGED_LABEL: instance,
         APP_LABEL: spec.app,
         MACHINE_LABEL: spec.machine_id,
         RELEASE_LABEL: str(spec.release),
     }
 
 
-def create_args(spec: ContainerSpec) -> dict[str, Any]:
+def create_args(spec: ContainerSpec, instance: str) -> dict[str, Any]:
     """Keyword arguments for `client.containers.create` (never pulls, never restarts).
 
     `init=True` runs Docker's tiny init as PID 1 so the app gets the stop signal
@@ -36,7 +36,7 @@ def create_args(spec: ContainerSpec) -> dict[str, Any]:
         "command": spec.cmd,
         "name": spec.name,
         "hostname": spec.machine_id,
-        "labels": labels_for(spec),
+        "labels": labels_for(spec, instance),
         "environment": dict(spec.env),
         "stop_signal": spec.kill_signal,
         "restart_policy": {"Name": "no"},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import docker
@@ -22,7 +22,11 @@ KILL_WAIT_S = 10  # how long to wait for a container to die after SIGKILL
 class DockerRuntime:
     """Runs, stops and inspects Hangar's containers on one Docker Engine."""
 
-    def __init__(self, client: docker.DockerClient | None = None) -> None:
+    def __init__(
+        self, client: docker.DockerClient | None = None, instance: str = "default"
+    ) -> None:
+        """`instance` names the server owning the containers: each sees only its own."""
+        self.instance = instance
         self._client = client or connect()
         self._api = self._client.api
 
@@ -35,7 +39,7 @@ class DockerRuntime:
         """Create and start `spec`'s container, replacing one of the same name."""
         self.remove(spec.name)
         with docker_errors(f"creating container {spec.name} from image {spec.image}"):
-            container = self._client.containers.create(**create_args(spec))
+            container = self._client.containers.create(**create_args(spec, self.instance))
         self._start_or_discard(container.id or spec.name, spec.name)
         return self._require(container.id or spec.name)
 
@@ -82,7 +86,7 @@ class DockerRuntime:
 
     def list_managed(self, app: str | None = None) -> list[ContainerInfo]:
         """Every container Hangar manages (running or not), or only `app`'s."""
-        filters = [f"{MANAGED_LABEL}=1"]
+        filters = [f"{MANAGED_LABEL}={self.instance}"]
         if app is not None:
             filters.append(f"{APP_LABEL}={app}")
         with docker_errors("listing Hangar's containers"):
@@ -92,10 +96,11 @@ class DockerRuntime:
 
     def logs(
         self, container_id: str, machine_id: str, tail: int = 100, follow: bool = False
-    ) -> Iterator[LogLine]:
+    ) -> Generator[LogLine, None, None]:
         """The last `tail` lines of stdout+stderr, then new ones if `follow`.
 
         Errors such as a missing container are raised here, before iterating.
+        Close the generator to stop following (this closes the HTTP stream).
         """
         with docker_errors(f"reading the logs of container {container_id}"):
             stream = self._api.logs(
@@ -170,10 +175,20 @@ class DockerRuntime:
             return False
         return True
 
-    def _log_lines(self, stream: Any, container_id: str, machine_id: str) -> Iterator[LogLine]:
+    def _log_lines(
+        self, stream: Any, container_id: str, machine_id: str
+    ) -> Generator[LogLine, None, None]:
         try:
             with docker_errors(f"reading the logs of container {container_id}"):
                 for line in split_lines(stream):
                     yield to_log_line(machine_id, line)
         finally:
-            stream.close()
+            _close_stream(stream)
+
+
+def _close_stream(stream: Any) -> None:
+    """Close docker-py's CancellableStream and its HTTP response (and so its socket)."""
+    stream.close()
+    response = getattr(stream, "_response", None)
+    if response is not None:
+        response.close()

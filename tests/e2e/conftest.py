@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import Cli, start_server
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "hello"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    running = start_server(tmp_path_factory.mktemp("hangar-data"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def cli(server, tmp_path_factory):
+    user = Cli(tmp_path_factory.mktemp("home"), server.api_url)
+    user.ok("auth", "signup", "--email", "dev@example.com", "--password", "correct-horse")
+    yield user
+    for app in json.loads(user.ok("apps", "list", "--json").stdout):
+        user("apps", "destroy", app["name"], "--yes")
+
+
+@pytest.fixture(scope="session")
+def other_cli(server, tmp_path_factory):
+    user = Cli(tmp_path_factory.mktemp("home2"), server.api_url)
+    user.ok("auth", "signup", "--email", "other@example.com", "--password", "battery-staple")
+    return user
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A copy of the example app without its fly.toml."""
+    folder = tmp_path / "project"
+    shutil.copytree(EXAMPLE, folder)
+    (folder / "fly.toml").unlink()
+    return folder
+
+
+def app_name(prefix: str = "e2e") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"

@@ -1,0 +1,247 @@
+"""DockerBuilder against the real Docker Engine, and the hello example end to end."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import docker
+import docker.errors
+import pytest
+
+from hangar.builder.archive import pack, unpack_safely
+from hangar.builder.base_images import base_images
+from hangar.builder.build_log import BuildLog
+from hangar.builder.docker_builder import DockerBuilder
+from hangar.errors import BuildFailed, InvalidInput
+from hangar.ports import ContainerSpec
+from hangar.runtime.docker_runtime import DockerRuntime
+from tests.integration.conftest import BASE_IMAGE, REPO
+
+pytestmark = pytest.mark.docker
+
+LAYER_ID = re.compile(r"^ ---> ([0-9a-f]{12})$")
+
+
+@pytest.fixture
+def runtime(docker_client: docker.DockerClient) -> DockerRuntime:
+    return DockerRuntime(docker_client)
+
+
+@pytest.fixture
+def builder(docker_client: docker.DockerClient, base_image: str) -> DockerBuilder:
+    return DockerBuilder(docker_client)
+
+
+class Log(list[str]):
+    """An on_line callback that records each line and when it arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrivals: dict[str, float] = {}
+
+    def __call__(self, line: str) -> None:
+        self.append(line)
+        self.arrivals.setdefault(line, time.monotonic())
+
+
+@pytest.fixture
+def log(runtime: DockerRuntime, docker_client: docker.DockerClient) -> Iterator[Log]:
+    """The build log; afterwards removes the layers the build made (a failed build's too)."""
+    lines = Log()
+    yield lines
+    base_id = docker_client.images.get(BASE_IMAGE).id or ""
+    layers = [m.group(1) for m in map(LAYER_ID.match, lines) if m]
+    for layer in reversed(layers):
+        if not base_id.removeprefix("sha256:").startswith(layer):
+            runtime.remove_image(layer)
+
+
+@pytest.fixture
+def tag(runtime: DockerRuntime) -> Iterator[str]:
+    name = f"hangar-test-{uuid.uuid4().hex[:10]}:1"
+    yield name
+    runtime.remove_image(name)
+    assert not runtime.image_exists(name)
+
+
+def context(tmp_path: Path, dockerfile: str, files: dict[str, str] | None = None) -> Path:
+    (tmp_path / "Dockerfile").write_text(dockerfile)
+    for name, text in (files or {}).items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def test_build_streams_lines_as_they_come_and_returns_the_image_id(
+    builder: DockerBuilder, runtime: DockerRuntime, log: Log, tag: str, tmp_path: Path
+) -> None:
+    dockerfile = f"FROM {BASE_IMAGE}\nRUN echo first-line && sleep 2 && echo second-line\n"
+
+    image_id = builder.build(context(tmp_path, dockerfile), tag, log)
+
+    assert image_id.startswith("sha256:")
+    assert runtime.image_exists(tag)
+    assert runtime.image_exists(image_id)
+    assert f"Step 1/2 : FROM {BASE_IMAGE}" in log
+    assert log.arrivals["second-line"] - log.arrivals["first-line"] >= 1.5
+
+
+def test_build_honours_dockerignore(
+    builder: DockerBuilder, log: Log, tag: str, tmp_path: Path
+) -> None:
+    dockerfile = (
+        f"FROM {BASE_IMAGE}\nCOPY . /ctx\nRUN test -e /ctx/app.txt && test ! -e /ctx/secret.env\n"
+    )
+    files = {"app.txt": "app", "secret.env": "s3cret", ".dockerignore": "secret.env\n"}
+    folder = context(tmp_path, dockerfile, files)
+
+    builder.build(folder, tag, log)
+
+
+def test_failed_build_raises_build_failed_with_the_log(
+    builder: DockerBuilder, runtime: DockerRuntime, log: Log, tag: str, tmp_path: Path
+) -> None:
+    dockerfile = f"FROM {BASE_IMAGE}\nRUN echo before-failure\nRUN false\n"
+
+    with pytest.raises(BuildFailed) as caught:
+        builder.build(context(tmp_path, dockerfile), tag, log)
+
+    error = caught.value
+    assert "Step 3/3 : RUN false" in error.message
+    assert "returned a non-zero code: 1" in error.message
+    assert "before-failure" in error.message  # the log tail
+    assert error.hint == "fix the Dockerfile and deploy again"
+    assert "before-failure" in log
+    assert not runtime.image_exists(tag)
+
+
+def test_bad_dockerfile_raises_build_failed(
+    builder: DockerBuilder, log: Log, tag: str, tmp_path: Path
+) -> None:
+    with pytest.raises(BuildFailed, match=r"(?i)unknown instruction"):
+        builder.build(context(tmp_path, f"FROM {BASE_IMAGE}\nFROBNICATE now\n"), tag, log)
+
+
+def test_build_without_dockerfile_is_invalid_input(
+    builder: DockerBuilder, tag: str, tmp_path: Path
+) -> None:
+    with pytest.raises(InvalidInput, match="no Dockerfile"):
+        builder.build(tmp_path, tag, lambda line: None)
+
+
+def http_get(port: int, path: str) -> bytes:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+        assert response.status == 200
+        body: bytes = response.read()
+        return body
+
+
+def wait_for(probe: Callable[[], bytes], timeout_s: float = 10) -> bytes:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return probe()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def test_hello_example_deploys_through_an_archive_and_serves(
+    builder: DockerBuilder, runtime: DockerRuntime, log: Log, tag: str, tmp_path: Path
+) -> None:
+    """The server's path: pack the folder, unpack it safely, build it, run it."""
+    unpacked = tmp_path / "context"
+    unpacked.mkdir()
+    unpack_safely(io.BytesIO(pack(REPO / "examples/hello")), unpacked, max_bytes=10 << 20)
+    assert not (unpacked / "README.md").exists()  # .dockerignore'd
+    builder.build(unpacked, tag, log)
+    app = f"hangar-test-{uuid.uuid4().hex[:10]}"
+    spec = ContainerSpec(app=app, machine_id="hello1", release=1, image=tag, internal_port=8080)
+
+    try:
+        info = runtime.run(spec)
+        port = info.host_port or 0
+        index = wait_for(lambda: http_get(port, "/")).decode()
+        started = time.monotonic()
+        slow = http_get(port, "/cgi-bin/slow?s=1").decode()
+        slow_took = time.monotonic() - started
+        live = http_get(port, "/cgi-bin/info").decode()
+    finally:
+        runtime.remove(spec.name)
+
+    assert "Hello from Hangar" in index
+    assert '<b id="version">1</b>' in index
+    assert '<b id="hostname">hello1</b>' in index
+    assert slow == "slept 1s on hello1 (version 1)\n"
+    assert 1 <= slow_took < 4
+    assert live == "version=1\nhostname=hello1\n"
+
+
+def test_missing_base_image_fails_fast_without_pulling(
+    builder: DockerBuilder, tag: str, tmp_path: Path
+) -> None:
+    missing = f"hangar-test-missing-{uuid.uuid4().hex[:8]}:1"
+    lines: list[str] = []
+
+    with pytest.raises(BuildFailed, match=f"base image {missing} is not on this machine") as caught:
+        builder.build(context(tmp_path, f"FROM {missing}\nRUN true\n"), tag, lines.append)
+
+    assert "scripts/base-image.sh" in caught.value.hint
+    assert lines == []  # the engine was never asked
+
+
+# -- pure helpers (no engine needed) ---------------------------------------------
+
+
+def test_base_images_skips_scratch_stages_and_build_args(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        "# syntax comment\n"
+        "ARG BASE=hangar/busybox:1\n"
+        "FROM --platform=linux/amd64 hangar/busybox:1 AS Build\n"
+        "RUN echo \\\n  FROM not-an-image\n"
+        "FROM scratch\n"
+        "from build as again\n"
+        "FROM $BASE\n"
+        "FROM localhost/tools:2\n"
+    )
+
+    assert base_images(dockerfile) == ["hangar/busybox:1", "localhost/tools:2"]
+
+
+def test_build_log_reassembles_lines_and_remembers_the_step() -> None:
+    lines: list[str] = []
+    log = BuildLog(lines.append, keep=3)
+
+    for chunk in [
+        {"stream": "Step 1/2 : FROM x\n ---> abc"},
+        {"stream": "\nStep 2/2 : RUN make\n"},
+        {"stream": "partial"},
+        {"aux": {"ID": "sha256:123"}},
+        {"error": "boom", "errorDetail": {"message": "make: *** boom"}},
+    ]:
+        log.feed(chunk)
+
+    assert lines == [
+        "Step 1/2 : FROM x",
+        " ---> abc",
+        "Step 2/2 : RUN make",
+        "partial",
+        "make: *** boom",
+    ]
+    assert (log.step, log.error, log.image_id) == (
+        "Step 2/2 : RUN make",
+        "make: *** boom",
+        "sha256:123",
+    )
+    failure = log.failure("web:1", "make: *** boom")
+    assert failure.message.startswith(
+        "build of web:1 failed at Step 2/2 : RUN make: make: *** boom"
+    )
+    assert failure.message.endswith("Step 2/2 : RUN make\npartial\nmake: *** boom")

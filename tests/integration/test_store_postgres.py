@@ -1,0 +1,43 @@
+"""The same store and deploy engine on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from hangar.control.platform import Platform, Settings
+from hangar.store.database import Database
+from hangar.store.models import Machine, Release
+from hangar.testing import FakeBuilder, FakeEdge, FakeHealth, FakeRuntime
+from tests.conftest import http_config
+from tests.support.postgres import temporary_postgres
+from tests.unit.test_deploys import _deploy, _setup_app
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    with temporary_postgres() as url:
+        yield url
+
+
+def test_migrations_and_a_deploy_run_on_postgres(postgres_url, tmp_path):
+    db = Database(postgres_url)
+    db.migrate()
+    db.migrate()  # a second run is a no-op
+    runtime = FakeRuntime()
+    platform = Platform(
+        db, runtime, FakeBuilder(runtime=runtime), FakeEdge(), FakeHealth(), Settings(tmp_path)
+    )
+    try:
+        _setup_app(platform)
+        _deploy(platform, tmp_path, http_config("web"))
+        _deploy(platform, tmp_path, http_config("web"))
+        with db.session() as session:
+            versions = [(r.version, r.status) for r in session.scalars(select(Release))]
+            machines = list(session.scalars(select(Machine)))
+        assert sorted(versions) == [(1, "complete"), (2, "complete")]
+        assert [m.release_version for m in machines] == [2, 2]
+    finally:
+        db.dispose()

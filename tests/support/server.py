@@ -1,0 +1,133 @@
+"""A real `hangar server` in a subprocess, and the real CLI to drive it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+HANGAR = str(Path(sys.executable).parent / "hangar")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class RunningServer:
+    process: subprocess.Popen[bytes]
+    api_url: str
+    http_port: int
+    data_dir: Path
+    log_path: Path
+
+    def get(self, app: str, path: str = "/", timeout: float = 10.0) -> httpx.Response:
+        """A request through the edge, as a browser would send it to APP.localhost."""
+        return httpx.get(
+            f"http://127.0.0.1:{self.http_port}{path}",
+            headers={"Host": f"{app}.localhost:{self.http_port}"},
+            timeout=timeout,
+        )
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def start_server(
+    data_dir: Path,
+    http_port: int | None = None,
+    api_port: int | None = None,
+    extra: tuple[str, ...] = (),
+) -> RunningServer:
+    api_port = api_port or free_port()
+    http_port = http_port or free_port()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / "server.log"
+    command = [
+        HANGAR,
+        "server",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(api_port),
+        "--http-host",
+        "127.0.0.1",
+        "--http-port",
+        str(http_port),
+        *extra,
+    ]
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+    server = RunningServer(process, f"http://127.0.0.1:{api_port}", http_port, data_dir, log_path)
+    _wait_ready(server)
+    return server
+
+
+def _wait_ready(server: RunningServer, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"hangar server exited:\n{server.log_tail()}")
+        try:
+            if httpx.get(f"{server.api_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"hangar server did not answer in {timeout}s:\n{server.log_tail()}")
+
+
+@dataclass
+class Cli:
+    """The real `hangar` command with its own ~/.hangar and API URL."""
+
+    home: Path
+    api_url: str
+
+    def __call__(
+        self, *args: str, cwd: Path | None = None, input: str | None = None, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "HANGAR_HOME": str(self.home),
+            "HANGAR_API_URL": self.api_url,
+            "COLUMNS": "200",
+            "NO_COLOR": "1",
+        }
+        env.pop("HANGAR_ACCESS_TOKEN", None)
+        return subprocess.run(
+            [HANGAR, *args],
+            cwd=cwd,
+            env=env,
+            input=input,
+            text=True,
+            capture_output=True,
+            timeout=timeout,
+        )
+
+    def ok(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        result = self(*args, **kwargs)  # type: ignore[arg-type]
+        assert result.returncode == 0, (
+            f"hangar {' '.join(args)} failed:\n{result.stderr}\n{result.stdout}"
+        )
+        return result
