@@ -16,7 +16,7 @@ from hangar.control.deploys import Deployer
 from hangar.control.platform import Platform, Settings
 from hangar.control.reconcile import reconcile
 from hangar.edge.haproxy import HAProxyEdge
-from hangar.edge.probe import HttpProbe
+from hangar.edge.health import HttpProbe
 from hangar.runtime.docker_runtime import DockerRuntime
 from hangar.store.database import Database, sqlite_url
 
@@ -76,5 +76,7 @@ def serve(options: ServerOptions) -> None:
             log_level="info",
         )
     finally:
-        edge.stop()
+        # The data plane outlives the control plane: HAProxy keeps serving the apps
+        # and the next `hangar server` adopts it.
+        log.info("control plane stopped; the edge (pid %s) keeps serving", edge.pid)
         platform.db.dispose()

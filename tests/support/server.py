@@ -38,7 +38,13 @@ class RunningServer:
             timeout=timeout,
         )
 
-    def stop(self) -> None:
+    def stop(self, keep_edge: bool = False) -> None:
+        """Stop the control plane, and unless `keep_edge` the HAProxy it started."""
+        self._stop_control_plane()
+        if not keep_edge:
+            stop_pid_file(self.data_dir / "edge" / "haproxy.pid")
+
+    def _stop_control_plane(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -49,6 +55,23 @@ class RunningServer:
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def stop_pid_file(pid_file: Path, timeout: float = 10.0) -> None:
+    """Stop the process whose PID the file holds (one this test run started)."""
+    try:
+        pid = int(pid_file.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            os.kill(pid, 0)
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
 
 
 def start_server(

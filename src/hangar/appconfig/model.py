@@ -45,6 +45,13 @@ class HttpCheck(Section):
     path: str = "/"
     protocol: Literal["http"] = "http"
 
+    @field_validator("path")
+    @classmethod
+    def _absolute_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("expected a path starting with /")
+        return value
+
 
 class HttpService(Section):
     internal_port: int = Field(default=8080, ge=1, le=65535)

@@ -1,0 +1,163 @@
+"""Zero-downtime redeploys, measured.
+
+Starts its own `hangar server` (temporary data dir, free ports), deploys the
+example app, then drives constant HTTP load through the edge (keep-alive and
+new connections) while running consecutive redeploys; a 5-second request is
+started just before each redeploy. Prints what it measured.
+
+    .venv/bin/python bench/zero_downtime.py [--redeploys 5] [--rate 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.support.server import Cli, RunningServer, start_server  # noqa: E402
+
+MAX_SECONDS = 900  # every loop here is bounded in time as well as count
+
+
+@dataclass
+class Tally:
+    sent: int = 0
+    statuses: Counter[int] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, status: int | None, error: str | None = None) -> None:
+        with self.lock:
+            self.sent += 1
+            if status is not None:
+                self.statuses[status] += 1
+            if error is not None:
+                self.errors[error] += 1
+
+    @property
+    def non_2xx(self) -> int:
+        return sum(n for status, n in self.statuses.items() if not 200 <= status < 300)
+
+
+def drive_load(
+    server: RunningServer,
+    app: str,
+    rate: float,
+    keep_alive: bool,
+    tally: Tally,
+    stop: threading.Event,
+) -> None:
+    """One worker: `rate` requests a second, on one kept-alive connection or a new one each."""
+    url = f"http://127.0.0.1:{server.http_port}/"
+    headers = {"Host": f"{app}.localhost"}
+    client = httpx.Client(timeout=10) if keep_alive else None
+    deadline = time.monotonic() + MAX_SECONDS
+    next_at = time.monotonic()
+    try:
+        while not stop.is_set() and time.monotonic() < deadline:
+            try:
+                if client is not None:
+                    response = client.get(url, headers=headers)
+                else:
+                    response = httpx.get(url, headers=headers, timeout=10)
+                tally.record(response.status_code)
+            except httpx.HTTPError as exc:
+                tally.record(None, type(exc).__name__)
+            next_at += 1 / rate
+            time.sleep(max(0.0, next_at - time.monotonic()))
+    finally:
+        if client is not None:
+            client.close()
+
+
+def slow_request(server: RunningServer, app: str, results: list[str]) -> None:
+    try:
+        response = server.get(app, "/cgi-bin/slow?s=5", timeout=60)
+        results.append(str(response.status_code))
+    except httpx.HTTPError as exc:
+        results.append(type(exc).__name__)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--redeploys", type=int, default=5)
+    parser.add_argument("--rate", type=float, default=300, help="total requests a second")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="hangar-bench-"))
+    server = start_server(work / "data")
+    cli = Cli(work / "home", server.api_url)
+    project = work / "hello"
+    shutil.copytree(REPO / "examples" / "hello", project)
+    app = "bench-hello"
+    try:
+        cli.ok("auth", "signup", "--email", "bench@example.com", "--password", "bench-password")
+        cli.ok("apps", "create", app)
+        cli.ok("deploy", "-a", app, cwd=project)
+        print(
+            f"deployed {app}; load {args.rate:.0f} req/s through the edge on "
+            f"127.0.0.1:{server.http_port}, {args.redeploys} redeploys"
+        )
+        run_redeploys(server, cli, app, project, args)
+    finally:
+        cli("apps", "destroy", app, "--yes")
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_redeploys(
+    server: RunningServer, cli: Cli, app: str, project: Path, args: argparse.Namespace
+) -> None:
+    tally, stop = Tally(), threading.Event()
+    workers = [
+        threading.Thread(
+            target=drive_load, args=(server, app, args.rate / 4, keep_alive, tally, stop)
+        )
+        for keep_alive in (True, True, False, False)
+    ]
+    for worker in workers:
+        worker.start()
+    slow_results: list[str] = []
+    durations: list[float] = []
+    started = time.monotonic()
+    try:
+        for number in range(1, args.redeploys + 1):
+            (project / "www" / "index.html.in").write_text(
+                f"<h1>redeploy {number} @VERSION@</h1>\n"
+            )
+            slow = threading.Thread(target=slow_request, args=(server, app, slow_results))
+            slow.start()
+            time.sleep(0.5)  # the slow request is in flight when the deploy begins
+            began = time.monotonic()
+            cli.ok("deploy", "-a", app, cwd=project)
+            durations.append(time.monotonic() - began)
+            slow.join()
+            print(f"  redeploy {number}: {durations[-1]:.1f}s, slow request {slow_results[-1]}")
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join()
+    elapsed = time.monotonic() - started
+    print(
+        f"requests sent:        {tally.sent} ({tally.sent / elapsed:.0f} req/s over {elapsed:.0f}s)"
+    )
+    print(f"non-2xx responses:    {tally.non_2xx} {dict(tally.statuses)}")
+    print(f"connection errors:    {sum(tally.errors.values())} {dict(tally.errors)}")
+    print(f"slow requests:        {', '.join(slow_results)}")
+    print(f"median redeploy time: {statistics.median(durations):.1f}s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""What the edge should route, kept in memory so a reload never loses a server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hangar.edge.config import validate_route
+from hangar.edge.runtime_api import ServerStat
+from hangar.ports import Backend, Route
+
+
+@dataclass
+class _App:
+    hostname: str
+    servers: dict[str, Backend] = field(default_factory=dict)
+    parked: set[str] = field(default_factory=set)  # drained or in maintenance
+
+
+class DesiredRoutes:
+    """Apps with their hostnames and machines; parked machines get no new requests."""
+
+    def __init__(self) -> None:
+        self._apps: dict[str, _App] = {}
+
+    @classmethod
+    def from_routes(cls, routes: list[Route]) -> DesiredRoutes:
+        desired = cls()
+        for route in routes:
+            validate_route(route)
+            desired._apps[route.app] = _App(route.hostname, {b.name: b for b in route.backends})
+        return desired
+
+    def has_app(self, app: str) -> bool:
+        return app in self._apps
+
+    def add_app(self, app: str, hostname: str) -> None:
+        validate_route(Route(app, hostname))
+        self._apps.setdefault(app, _App(hostname))
+
+    def remove_app(self, app: str) -> None:
+        self._apps.pop(app, None)
+
+    def backend(self, app: str, name: str) -> Backend | None:
+        entry = self._apps.get(app)
+        return entry.servers.get(name) if entry else None
+
+    def is_parked(self, app: str, name: str) -> bool:
+        entry = self._apps.get(app)
+        return entry is not None and name in entry.parked
+
+    def add(self, app: str, backend: Backend) -> None:
+        """Route to `backend` (replacing a parked or older one of the same name)."""
+        entry = self._apps[app]
+        validate_route(Route(app, entry.hostname, (backend,)))
+        entry.servers[backend.name] = backend
+        entry.parked.discard(backend.name)
+
+    def park(self, app: str, name: str) -> None:
+        """Keep `name` known but out of the config: no new requests after a reload."""
+        if self.backend(app, name) is not None:
+            self._apps[app].parked.add(name)
+
+    def remove(self, app: str, name: str) -> None:
+        entry = self._apps.get(app)
+        if entry:
+            entry.servers.pop(name, None)
+            entry.parked.discard(name)
+
+    def routes(self) -> list[Route]:
+        """The routes to render: every app, with its ready (unparked) machines."""
+        return [
+            Route(app, e.hostname, tuple(b for n, b in e.servers.items() if n not in e.parked))
+            for app, e in self._apps.items()
+        ]
+
+    def matches(
+        self, backends: list[str], host_map: dict[str, str], servers: list[ServerStat]
+    ) -> bool:
+        """True if a worker reporting this runtime state already serves these routes."""
+        routes = self.routes()
+        if set(backends) != {r.app for r in routes}:
+            return False
+        if host_map != {r.hostname: r.app for r in routes}:
+            return False
+        wanted = {(r.app, b.name): f"127.0.0.1:{b.port}" for r in routes for b in r.backends}
+        running = {(s.backend, s.name): s for s in servers if s.backend in self._apps}
+        return running.keys() == wanted.keys() and all(
+            running[key].ready and running[key].addr == addr for key, addr in wanted.items()
+        )

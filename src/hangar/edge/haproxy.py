@@ -1,0 +1,213 @@
+"""HAProxyEdge: the `Edge` port on a real HAProxy (runtime API + hitless reloads)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from hangar.edge.config import NOT_FOUND_BACKEND, EdgePaths, render_config, render_map
+from hangar.edge.desired import DesiredRoutes
+from hangar.edge.files import write_atomic
+from hangar.edge.pages import write_pages
+from hangar.edge.process import HAProxyProcess
+from hangar.edge.runtime_api import RuntimeAPI, ServerState
+from hangar.errors import EdgeFailure
+from hangar.ports import Backend, Route
+
+log = logging.getLogger(__name__)
+
+_DRAIN_POLL_S = 0.05
+
+
+class HAProxyEdge:
+    """Routes `Host: <hostname>` to app machines on 127.0.0.1 through one HAProxy.
+
+    Machines come and go through the runtime API; only a new or removed app
+    (a new backend section) needs a reload, and reloads are hitless. A new
+    instance adopts a HAProxy left running by an earlier one: call `sync` first.
+    """
+
+    def __init__(
+        self,
+        state_dir: Path,
+        http_host: str = "127.0.0.1",
+        http_port: int = 80,
+        domain: str = "localhost",
+        haproxy_bin: str = "haproxy",
+    ) -> None:
+        self.paths = EdgePaths.under(state_dir)
+        self.http_host = http_host
+        self.http_port = http_port
+        self.domain = domain
+        self._process = HAProxyProcess(haproxy_bin, self.paths)
+        self._desired = DesiredRoutes()
+        self._lock = threading.RLock()
+        self._stale = False  # an adopted process may run an older config
+
+    @property
+    def running(self) -> bool:
+        return self._process.running
+
+    @property
+    def pid(self) -> int | None:
+        """The HAProxy master's PID while it runs."""
+        return self._process.pid
+
+    def start(self) -> None:
+        """Start HAProxy on the current desired routes, or adopt one left running."""
+        with self._lock:
+            if self.running:
+                return
+            if self._process.adopt():
+                self._stale = True
+                return
+            self._write_files(check=True)
+            self._process.start()
+
+    def stop(self, graceful: bool = False) -> None:
+        """Stop HAProxy; `graceful` lets in-flight requests finish first."""
+        with self._lock:
+            self._process.stop(graceful=graceful)
+
+    def sync(self, routes: list[Route]) -> None:
+        """Serve exactly `routes`; reload hitlessly only if the running worker differs."""
+        with self._lock:
+            self._desired = DesiredRoutes.from_routes(routes)
+            if not self.running:
+                self.start()
+            if self._stale or not self._worker_matches():
+                self._reload()
+            else:
+                self._write_files()
+
+    def add_backend(self, app: str, backend: Backend) -> None:
+        """Route `app` to `backend` too: `add server` + `enable server`, no reload."""
+        with self._lock:
+            if not self._desired.has_app(app):
+                self._add_app(app, backend)
+                return
+            self._desired.add(app, backend)  # validates before touching HAProxy
+            self._write_files()
+            if self.running:
+                _ensure_server(self._process.stats, app, backend)
+
+    def drain_backend(self, app: str, name: str, timeout_s: float) -> None:
+        """No new requests to `name`; wait for in-flight ones (or timeout), then maint."""
+        with self._lock:
+            if self._desired.backend(app, name) is None:
+                return
+            self._desired.park(app, name)
+            self._write_files()
+            self._set_state(app, name, "drain")
+        self._wait_drained(app, name, time.monotonic() + timeout_s)
+        with self._lock:
+            if self._desired.is_parked(app, name):
+                self._set_state(app, name, "maint")
+
+    def remove_backend(self, app: str, name: str) -> None:
+        """Take `name` out: maint, then `del server` (cutting sessions if any), no reload."""
+        with self._lock:
+            self._desired.remove(app, name)
+            self._write_files()
+            if self.running:
+                _remove_server(self._process.stats, app, name)
+
+    def remove_app(self, app: str) -> None:
+        """Stop routing the app's hostname; in-flight requests finish in the old worker."""
+        with self._lock:
+            if not self._desired.has_app(app):
+                return
+            self._desired.remove_app(app)
+            if self.running:
+                self._reload()
+            else:
+                self._write_files()
+
+    def _add_app(self, app: str, backend: Backend) -> None:
+        self._desired.add_app(app, f"{app}.{self.domain}")
+        self._desired.add(app, backend)
+        if self.running:
+            self._reload()
+        else:
+            self._write_files()
+
+    def _reload(self) -> None:
+        self._write_files(check=True)
+        self._process.reload()
+        self._stale = False
+
+    def _write_files(self, check: bool = False) -> None:
+        routes = self._desired.routes()
+        config = render_config(routes, self.http_host, self.http_port, self.paths)
+        write_pages(self.paths.pages_dir)
+        write_atomic(self.paths.host_map, render_map(routes))
+        if check:
+            self._process.check(config)
+        write_atomic(self.paths.config, config)
+
+    def _worker_matches(self) -> bool:
+        api = self._process.stats
+        backends = [b for b in api.backends() if b != NOT_FOUND_BACKEND]
+        host_map = api.show_map(self.paths.host_map)
+        return self._desired.matches(backends, host_map, api.servers())
+
+    def _set_state(self, app: str, name: str, state: ServerState) -> None:
+        if self.running:
+            _set_state_if_present(self._process.stats, app, name, state)
+
+    def _wait_drained(self, app: str, name: str, deadline: float) -> None:
+        while self.running and self._in_flight(app, name) > 0:
+            if time.monotonic() >= deadline:
+                log.warning("%s/%s still had requests when its drain timed out", app, name)
+                return
+            time.sleep(_DRAIN_POLL_S)
+
+    def _in_flight(self, app: str, name: str) -> int:
+        """Requests `name` has, or may still get, in the current and old workers.
+
+        An old worker's proxies are stopped (they refuse `set server`), but it
+        still answers one last request on each idle keep-alive connection, with
+        its old servers: while it knows `name`, count it as busy.
+        """
+        stat = self._process.stats.server(app, name)
+        total = stat.in_flight if stat else 0
+        for api in self._old_workers():
+            stat = api.server(app, name)
+            total += max(stat.in_flight, 1) if stat else 0
+        return total
+
+    def _old_workers(self) -> list[RuntimeAPI]:
+        try:
+            _, old = self._process.worker_pids()
+        except EdgeFailure:
+            return []
+        return [self._process.worker(pid) for pid in old]
+
+
+def _ensure_server(api: RuntimeAPI, app: str, backend: Backend) -> None:
+    """Make `backend` a ready server of `app` in the worker behind `api`."""
+    current = api.server(app, backend.name)
+    if current is not None and current.addr != f"127.0.0.1:{backend.port}":
+        _remove_server(api, app, backend.name)
+        current = None
+    if current is None:
+        api.add_server(app, backend.name, backend.port)
+        api.enable_server(app, backend.name)
+    else:
+        api.set_state(app, backend.name, "ready")
+
+
+def _remove_server(api: RuntimeAPI, app: str, name: str) -> None:
+    current = api.server(app, name)
+    if current is None:
+        return
+    if not current.status.startswith("MAINT"):
+        api.set_state(app, name, "maint")
+    api.del_server(app, name)
+
+
+def _set_state_if_present(api: RuntimeAPI, app: str, name: str, state: ServerState) -> None:
+    if api.server(app, name) is not None:
+        api.set_state(app, name, state)

@@ -1,0 +1,149 @@
+"""A small client for HAProxy's runtime API (stats socket or master CLI)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from hangar.errors import EdgeFailure
+
+ServerState = Literal["ready", "drain", "maint"]
+
+_BUSY = "still has connections"
+
+
+@dataclass(frozen=True)
+class ServerStat:
+    """One server line of `show stat`."""
+
+    backend: str
+    name: str
+    status: str  # "no check", "UP", "DRAIN", "MAINT", ...
+    addr: str  # "127.0.0.1:8080"
+    scur: int  # requests being served now
+    qcur: int  # requests queued for this server
+
+    @property
+    def in_flight(self) -> int:
+        return self.scur + self.qcur
+
+    @property
+    def ready(self) -> bool:
+        return not self.status.startswith(("MAINT", "DRAIN"))
+
+
+class RuntimeAPI:
+    """Send one command per connection; `prefix` routes master-CLI commands (`@!pid `)."""
+
+    def __init__(self, socket_path: Path, timeout_s: float = 5.0, prefix: str = "") -> None:
+        self.socket_path = socket_path
+        self.timeout_s = timeout_s
+        self.prefix = prefix
+
+    def send(self, command: str) -> str:
+        """Send `command`, return the whole answer (HAProxy closes when done)."""
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(self.timeout_s)
+                sock.connect(str(self.socket_path))
+                sock.sendall(f"{self.prefix}{command}\n".encode())
+                sock.shutdown(socket.SHUT_WR)
+                return _read_all(sock).decode(errors="replace")
+        except OSError as exc:
+            raise EdgeFailure(
+                f"HAProxy runtime API at {self.socket_path} did not answer `{command}`: {exc}",
+                "Check that HAProxy is running (see haproxy.log in the edge state dir).",
+            ) from exc
+
+    def execute(self, command: str, *accepted: str) -> str:
+        """Send `command`; raise EdgeFailure unless the answer is empty or in `accepted`."""
+        answer = self.send(command).strip()
+        if answer and answer not in accepted:
+            raise EdgeFailure(f"HAProxy refused `{command}`: {answer}")
+        return answer
+
+    def add_server(self, backend: str, server: str, port: int) -> None:
+        """Add a dynamic server; it starts in maintenance, so enable it after."""
+        addr = f"127.0.0.1:{port}"
+        self.execute(f"add server {backend}/{server} {addr}", "New server registered.")
+
+    def enable_server(self, backend: str, server: str) -> None:
+        self.execute(f"enable server {backend}/{server}")
+
+    def set_state(self, backend: str, server: str, state: ServerState) -> None:
+        self.execute(f"set server {backend}/{server} state {state}")
+
+    def shutdown_sessions(self, backend: str, server: str) -> None:
+        self.execute(f"shutdown sessions server {backend}/{server}")
+
+    def del_server(self, backend: str, server: str, timeout_s: float = 5.0) -> None:
+        """Delete a server in maintenance; cut its sessions if they block the delete."""
+        deadline = time.monotonic() + timeout_s
+        command = f"del server {backend}/{server}"
+        while True:
+            answer = self.send(command).strip()
+            if answer == "Server deleted.":
+                return
+            if _BUSY not in answer or time.monotonic() > deadline:
+                raise EdgeFailure(f"HAProxy refused `{command}`: {answer}")
+            self.shutdown_sessions(backend, server)
+            time.sleep(0.05)
+
+    def servers(self, backend: str | None = None) -> list[ServerStat]:
+        """`show stat` for the servers of `backend` (or of every backend)."""
+        target = backend or "-1"
+        answer = self.send(f"show stat {target} 4 -1")
+        if not answer.startswith("# pxname"):
+            raise EdgeFailure(f"HAProxy refused `show stat {target}`: {answer.strip()}")
+        return [_server_stat(row) for row in csv.DictReader(io.StringIO(answer[2:]))]
+
+    def server(self, backend: str, server: str) -> ServerStat | None:
+        """The stats of one server, or None when the backend or server is missing."""
+        try:
+            stats = self.servers(backend)
+        except EdgeFailure:
+            return None
+        return next((s for s in stats if s.name == server), None)
+
+    def backends(self) -> list[str]:
+        """Names of all backends, from `show backend`."""
+        answer = self.send("show backend")
+        if not answer.startswith("# name"):
+            raise EdgeFailure(f"HAProxy refused `show backend`: {answer.strip()}")
+        return [line for line in answer.splitlines()[1:] if line]
+
+    def show_map(self, map_file: Path) -> dict[str, str]:
+        """Key → value of a loaded map file."""
+        answer = self.send(f"show map {map_file}")
+        pairs = (line.split()[1:3] for line in answer.splitlines() if line.startswith("0x"))
+        return {key: value for key, value in pairs}
+
+    def pid(self) -> int:
+        """The PID of the process answering on this socket."""
+        for line in self.send("show info").splitlines():
+            if line.startswith("Pid:"):
+                return int(line.split(":", 1)[1])
+        raise EdgeFailure(f"HAProxy at {self.socket_path} did not report its PID")
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _server_stat(row: dict[str, str]) -> ServerStat:
+    return ServerStat(
+        backend=row["pxname"],
+        name=row["svname"],
+        status=row["status"],
+        addr=row["addr"],
+        scur=int(row["scur"] or 0),
+        qcur=int(row["qcur"] or 0),
+    )

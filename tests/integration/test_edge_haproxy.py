@@ -1,0 +1,357 @@
+"""HAProxyEdge against the real HAProxy and tiny HTTP backends, all on 127.0.0.1."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hangar.edge import HAProxyEdge, wait_healthy
+from hangar.edge.runtime_api import RuntimeAPI
+from hangar.errors import EdgeFailure, HealthCheckFailed, InvalidInput
+from hangar.ports import Backend, CheckSpec, Route
+
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+SLOW_S = 1.5
+
+
+class NamedServer:
+    """An HTTP/1.1 keep-alive server answering its own name; `/slow` takes SLOW_S."""
+
+    def __init__(self, name: str, port: int = 0) -> None:
+        self.name = name
+        self.httpd = _Server(("127.0.0.1", port), _handler(name))
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    @property
+    def backend(self) -> Backend:
+        return Backend(self.name, self.port)
+
+    def close(self) -> None:
+        """Stop like a killed machine: no listener, open connections cut."""
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        for conn in self.httpd.connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.connections: list[socket.socket] = []
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.connections.append(request)
+        super().process_request(request, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # peers resetting idle keep-alive connections is expected
+
+
+def _handler(name: str) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out in two writes
+
+        def do_GET(self) -> None:
+            if self.path == "/slow":
+                time.sleep(SLOW_S)
+            status = 500 if self.path == "/fail" else 200
+            body = name.encode()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def get(
+    port: int, host: str, path: str = "/", conn: http.client.HTTPConnection | None = None
+) -> tuple[int, str]:
+    """One GET through the edge; a new connection unless `conn` is given."""
+    own = conn is None
+    conn = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Host": host})
+        response = conn.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        if own:
+            conn.close()
+
+
+@pytest.fixture
+def servers() -> Iterator[dict[str, NamedServer]]:
+    started = {name: NamedServer(name) for name in ("a1", "b2", "c3", "d4")}
+    yield started
+    for server in started.values():
+        server.close()
+
+
+@pytest.fixture
+def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HAProxyEdge]:
+    if not os.access(HAPROXY, os.X_OK):
+        pytest.skip("needs HAProxy")
+    state_dir = tmp_path_factory.mktemp("edge")
+    edge = HAProxyEdge(state_dir, http_port=free_port(), haproxy_bin=HAPROXY)
+    yield edge
+    pid = edge.pid
+    edge.stop()
+    assert pid is None or not Path(f"/proc/{pid}").exists()
+
+
+def worker_pid(edge: HAProxyEdge) -> int:
+    return RuntimeAPI(edge.paths.stats_socket).pid()
+
+
+@pytest.mark.haproxy
+def test_unknown_host_gets_the_404_page(edge: HAProxyEdge) -> None:
+    edge.sync([Route("web", "web.localhost")])
+    status, body = get(edge.http_port, "nope.localhost:8080")
+    assert status == 404
+    assert "No app at this address" in body
+    assert "nope.localhost" in body
+
+
+@pytest.mark.haproxy
+def test_host_in_the_404_page_is_sanitised(edge: HAProxyEdge) -> None:
+    edge.sync([])
+    status, body = get(edge.http_port, "x<script>.localhost")
+    assert status == 404
+    assert "<script>" not in body
+
+
+@pytest.mark.haproxy
+def test_app_without_machines_gets_the_503_page(edge: HAProxyEdge) -> None:
+    edge.sync([Route("web", "web.localhost")])
+    status, body = get(edge.http_port, "web.localhost")
+    assert status == 503
+    assert "App has no healthy machine" in body
+
+
+@pytest.mark.haproxy
+def test_two_backends_share_requests_round_robin(
+    edge: HAProxyEdge, servers: dict[str, NamedServer]
+) -> None:
+    edge.sync([Route("web", "web.localhost")])
+    edge.add_backend("web", servers["a1"].backend)
+    edge.add_backend("web", servers["b2"].backend)
+    answers = [get(edge.http_port, "WEB.localhost") for _ in range(4)]
+    assert {status for status, _ in answers} == {200}
+    names = [body for _, body in answers]
+    assert sorted(names) == ["a1", "a1", "b2", "b2"]
+    assert names[0] != names[1]
+
+
+@pytest.mark.haproxy
+def test_runtime_changes_do_not_reload(edge: HAProxyEdge, servers: dict[str, NamedServer]) -> None:
+    edge.sync([Route("web", "web.localhost")])
+    pid = worker_pid(edge)
+    edge.add_backend("web", servers["a1"].backend)
+    edge.drain_backend("web", "a1", timeout_s=1)
+    edge.remove_backend("web", "a1")
+    edge.sync([Route("web", "web.localhost")])
+    assert worker_pid(edge) == pid
+
+
+@pytest.mark.haproxy
+def test_a_reload_keeps_runtime_added_machines(
+    edge: HAProxyEdge, servers: dict[str, NamedServer]
+) -> None:
+    edge.sync([Route("web", "web.localhost")])
+    edge.add_backend("web", servers["a1"].backend)
+    pid = worker_pid(edge)
+    edge.add_backend("api", servers["b2"].backend)  # a new app: reload
+    assert worker_pid(edge) != pid
+    assert get(edge.http_port, "web.localhost") == (200, "a1")
+    assert get(edge.http_port, "api.localhost") == (200, "b2")
+    edge.remove_app("api")
+    assert get(edge.http_port, "api.localhost")[0] == 404
+    assert get(edge.http_port, "web.localhost") == (200, "a1")
+
+
+@pytest.mark.haproxy
+def test_drain_lets_the_slow_request_finish(
+    edge: HAProxyEdge, servers: dict[str, NamedServer]
+) -> None:
+    edge.sync([Route("web", "web.localhost", (servers["a1"].backend,))])
+    slow: list[tuple[int, str]] = []
+    request = threading.Thread(
+        target=lambda: slow.append(get(edge.http_port, "web.localhost", "/slow"))
+    )
+    request.start()
+    time.sleep(0.3)  # the slow request is now on a1
+    edge.add_backend("web", servers["b2"].backend)
+    drain = threading.Thread(target=edge.drain_backend, args=("web", "a1", 5.0))
+    started = time.monotonic()
+    drain.start()
+    time.sleep(0.1)
+    during = [get(edge.http_port, "web.localhost") for _ in range(4)]
+    drain.join()
+    request.join()
+    assert time.monotonic() - started >= SLOW_S - 0.5  # drain waited for it
+    assert slow == [(200, "a1")]
+    assert during == [(200, "b2")] * 4
+    edge.remove_backend("web", "a1")
+    assert [get(edge.http_port, "web.localhost") for _ in range(3)] == [(200, "b2")] * 3
+
+
+class LoadLoop:
+    """About 300 GETs over ~3 s, mixing one keep-alive connection and new ones."""
+
+    def __init__(self, port: int, host: str, total: int = 300, pause_s: float = 0.01) -> None:
+        self.port, self.host, self.total, self.pause_s = port, host, total, pause_s
+        self.results: list[tuple[int, str]] = []
+        self.errors: list[str] = []
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        keep_alive = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        for i in range(self.total):
+            try:
+                conn = None if i % 3 == 0 else keep_alive
+                self.results.append(get(self.port, self.host, conn=conn))
+            except (OSError, http.client.HTTPException) as exc:
+                self.errors.append(repr(exc))
+                keep_alive.close()
+            time.sleep(self.pause_s)
+        keep_alive.close()
+
+
+@pytest.mark.haproxy
+def test_swaps_and_a_reload_under_load_lose_no_request(
+    edge: HAProxyEdge, servers: dict[str, NamedServer]
+) -> None:
+    a1, b2, c3, d4 = (servers[n] for n in ("a1", "b2", "c3", "d4"))
+    edge.sync([Route("web", "web.localhost", (a1.backend, b2.backend))])
+    load = LoadLoop(edge.http_port, "web.localhost")
+    load.thread.start()
+    time.sleep(0.3)
+    replace(edge, old=a1, new=c3)
+    edge.sync(  # a new app: hitless reload while requests flow
+        [Route("web", "web.localhost", (b2.backend, c3.backend)), Route("api", "api.localhost")]
+    )
+    time.sleep(0.3)
+    replace(edge, old=b2, new=d4)
+    assert load.thread.is_alive(), "the swaps must happen under load"
+    load.thread.join(timeout=30)
+    assert load.errors == []
+    assert len(load.results) == load.total
+    assert {status for status, _ in load.results} == {200}
+    assert {body for _, body in load.results[-20:]} <= {"c3", "d4"}
+
+
+@pytest.mark.haproxy
+def test_drain_waits_for_an_old_worker_that_may_still_use_the_machine(
+    edge: HAProxyEdge, servers: dict[str, NamedServer]
+) -> None:
+    a1, c3 = servers["a1"], servers["c3"]
+    edge.sync([Route("web", "web.localhost", (a1.backend,))])
+    with contextlib.closing(http.client.HTTPConnection("127.0.0.1", edge.http_port)) as idle:
+        assert get(edge.http_port, "web.localhost", conn=idle) == (200, "a1")
+        edge.sync([Route("web", "web.localhost", (a1.backend,)), Route("api", "api.localhost")])
+        edge.add_backend("web", c3.backend)
+        drain = threading.Thread(target=edge.drain_backend, args=("web", "a1", 10.0))
+        drain.start()
+        time.sleep(0.3)
+        assert drain.is_alive()  # `idle` is on the old worker, which still routes to a1
+        assert get(edge.http_port, "web.localhost", conn=idle) == (200, "a1")
+        drain.join(timeout=3)  # that last answer closed `idle`: the old worker leaves
+        assert not drain.is_alive()
+        edge.remove_backend("web", "a1")
+        a1.close()
+        assert get(edge.http_port, "web.localhost", conn=idle) == (200, "c3")
+
+
+def replace(edge: HAProxyEdge, old: NamedServer, new: NamedServer) -> None:
+    """One rolling step: add the new machine, drain and remove the old, stop it."""
+    edge.add_backend("web", new.backend)
+    time.sleep(0.2)
+    edge.drain_backend("web", old.name, timeout_s=3)
+    edge.remove_backend("web", old.name)
+    old.close()
+    time.sleep(0.2)
+
+
+@pytest.mark.haproxy
+def test_refused_runtime_commands_raise_edge_failure(edge: HAProxyEdge) -> None:
+    edge.sync([Route("web", "web.localhost")])
+    api = RuntimeAPI(edge.paths.stats_socket)
+    with pytest.raises(EdgeFailure, match="No such server"):
+        api.set_state("web", "nope", "maint")
+    with pytest.raises(EdgeFailure):
+        api.execute("not a command")
+
+
+@pytest.mark.haproxy
+def test_bad_machine_names_never_reach_haproxy(edge: HAProxyEdge) -> None:
+    edge.sync([Route("web", "web.localhost")])
+    with pytest.raises(InvalidInput):
+        edge.add_backend("web", Backend("bad name", 9000))
+
+
+@pytest.mark.haproxy
+def test_a_new_edge_adopts_the_running_haproxy(edge: HAProxyEdge) -> None:
+    edge.sync([Route("web", "web.localhost")])
+    again = HAProxyEdge(edge.paths.config.parent, http_port=edge.http_port, haproxy_bin=HAPROXY)
+    again.start()
+    assert again.pid == edge.pid
+    again.sync([Route("api", "api.localhost")])  # adopted: reloads onto its own config
+    assert get(edge.http_port, "api.localhost")[0] == 503
+
+
+def test_wait_healthy_passes_tcp_and_http_checks(servers: dict[str, NamedServer]) -> None:
+    checks = [CheckSpec("tcp"), CheckSpec("http", path="/health", interval_s=0.1)]
+    wait_healthy(servers["a1"].port, checks, timeout_s=2)
+
+
+def test_wait_healthy_reports_the_failing_check(servers: dict[str, NamedServer]) -> None:
+    check = CheckSpec("http", path="/fail", interval_s=0.05, timeout_s=0.5)
+    started = time.monotonic()
+    with pytest.raises(HealthCheckFailed, match="HTTP 500"):
+        wait_healthy(servers["a1"].port, [check], timeout_s=0.3)
+    assert time.monotonic() - started < 2
+
+
+def test_wait_healthy_waits_for_a_late_listener() -> None:
+    port = free_port()
+    holder: list[NamedServer] = []
+    late = threading.Timer(0.3, lambda: holder.append(NamedServer("late", port)))
+    late.start()
+    try:
+        wait_healthy(port, [CheckSpec("tcp", interval_s=0.05)], timeout_s=3)
+    finally:
+        late.join()
+        for server in holder:
+            server.close()
+
+
+def test_wait_healthy_fails_on_a_closed_port() -> None:
+    with pytest.raises(HealthCheckFailed, match="tcp check"):
+        wait_healthy(free_port(), [CheckSpec("tcp", interval_s=0.05)], timeout_s=0.2)
