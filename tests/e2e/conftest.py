@@ -46,3 +46,22 @@ def project(tmp_path) -> Path:
 
 def app_name(prefix: str = "e2e") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def write_fly_toml(folder: Path, name: str, extra: str = "") -> None:
+    (folder / "fly.toml").write_text(
+        f'app = "{name}"\n\n[http_service]\ninternal_port = 8080\n{extra}'
+    )
+
+
+@pytest.fixture(scope="module")
+def deployed(cli, server, tmp_path_factory):
+    """An app of the example, deployed once for the tests of one module."""
+    folder = tmp_path_factory.mktemp("deployed") / "app"
+    shutil.copytree(EXAMPLE, folder)
+    name = app_name("mod")
+    write_fly_toml(folder, name)
+    cli.ok("apps", "create", name)
+    cli.ok("deploy", cwd=folder)
+    yield name, folder
+    cli("apps", "destroy", name, "--yes")

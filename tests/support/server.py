@@ -128,7 +128,12 @@ class Cli:
     api_url: str
 
     def __call__(
-        self, *args: str, cwd: Path | None = None, input: str | None = None, timeout: float = 300
+        self,
+        *args: str,
+        cwd: Path | None = None,
+        input: str | None = None,
+        timeout: float = 300,
+        env_extra: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
         env = {
             **os.environ,
@@ -138,6 +143,7 @@ class Cli:
             "NO_COLOR": "1",
         }
         env.pop("HANGAR_ACCESS_TOKEN", None)
+        env.update(env_extra or {})
         return subprocess.run(
             [HANGAR, *args],
             cwd=cwd,

@@ -1,0 +1,124 @@
+"""Day-two operations through the real CLI: status, logs, machines, config, failures, restarts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import docker
+import pytest
+
+from tests.e2e.conftest import EXAMPLE, app_name, write_fly_toml
+from tests.support.server import start_server
+
+pytestmark = [pytest.mark.docker, pytest.mark.haproxy]
+
+
+def _machines(cli, name):
+    return json.loads(cli.ok("machines", "list", "-a", name, "--json").stdout)
+
+
+def test_status_releases_open_and_config(cli, server, deployed):
+    name, _ = deployed
+    status = cli.ok("status", "-a", name).stdout
+    assert "deployed" in status and "started" in status
+    assert (
+        cli.ok("open", "-a", name).stdout.strip() == f"http://{name}.localhost:{server.http_port}"
+    )
+    assert "v1" in cli.ok("releases", "-a", name).stdout
+    shown = json.loads(cli.ok("config", "show", "-a", name).stdout)
+    assert shown["app"] == name and shown["http_service"]["internal_port"] == 8080
+    assert f'app = "{name}"' in cli.ok("config", "show", "-a", name, "--toml").stdout
+
+
+def test_logs_are_timestamped_and_tagged_by_machine(cli, deployed):
+    name, _ = deployed
+    machines = {m["id"] for m in _machines(cli, name)}
+    text = cli.ok("logs", "-a", name).stdout
+    assert all(machine in text for machine in machines)
+    assert "httpd listening on :8080" in text
+    one = sorted(machines)[0]
+    only = cli.ok("logs", "-a", name, "--machine", one).stdout
+    assert one in only and all(m not in only for m in machines - {one})
+
+
+def test_machine_stop_and_start_take_it_out_of_and_back_into_routing(cli, server, deployed):
+    name, _ = deployed
+    first = _machines(cli, name)[0]["id"]
+    cli.ok("machines", "stop", first, "-a", name)
+    states = {m["id"]: m["state"] for m in _machines(cli, name)}
+    assert states[first] == "stopped"
+    hosts = {server.get(name, "/cgi-bin/info").text for _ in range(4)}
+    assert all(first not in h for h in hosts)
+    cli.ok("machines", "start", first, "-a", name)
+    assert {m["id"]: m["state"] for m in _machines(cli, name)}[first] == "started"
+    hosts = {server.get(name, "/cgi-bin/info").text.split("hostname=")[1] for _ in range(6)}
+    assert len(hosts) == 2
+
+
+def test_failing_health_check_stops_the_deploy_and_keeps_serving(cli, server, project):
+    name = app_name()
+    write_fly_toml(project, name)
+    cli.ok("apps", "create", name)
+    cli.ok("deploy", cwd=project)
+    before = {m["id"]: m for m in _machines(cli, name)}
+    write_fly_toml(project, name, '[[http_service.checks]]\npath = "/missing"\ninterval = "1s"\n')
+    result = cli("deploy", "--wait-timeout", "3", cwd=project)
+    assert result.returncode == 1
+    assert "failed its health checks" in result.stderr
+    assert "httpd listening" in result.stderr  # the machine's last log lines
+    releases = json.loads(cli.ok("releases", "-a", name, "--json").stdout)
+    assert [(r["version"], r["status"]) for r in releases] == [(2, "failed"), (1, "complete")]
+    after = _machines(cli, name)
+    assert sorted(m["state"] for m in after) == ["failed", "started"]
+    untouched = next(m for m in after if m["state"] == "started")
+    assert untouched["release"] == 1 and untouched == before[untouched["id"]]
+    assert all(server.get(name).status_code == 200 for _ in range(5))
+
+
+def test_destroy_removes_containers_route_and_images(cli, server, project):
+    name = app_name()
+    cli.ok("launch", "--no-deploy", "--name", name, cwd=project)
+    cli.ok("deploy", cwd=project)
+    engine = docker.from_env()
+    assert len(engine.containers.list(filters={"label": f"hangar.app={name}"})) == 2
+    assert engine.images.list(name=f"hangar/{name}")
+    cli.ok("apps", "destroy", name, "--yes")
+    assert engine.containers.list(all=True, filters={"label": f"hangar.app={name}"}) == []
+    assert engine.images.list(name=f"hangar/{name}") == []
+    assert server.get(name).status_code == 404
+    engine.close()
+
+
+def test_restart_reconciles_docker_with_the_store(tmp_path):
+    """A machine whose container vanished is recreated; a stray container is removed."""
+    from tests.support.server import Cli
+
+    server = start_server(tmp_path / "data")
+    engine = docker.from_env()
+    try:
+        cli = Cli(tmp_path / "home", server.api_url)
+        cli.ok("auth", "signup", "--email", "r@example.com", "--password", "restart-me")
+        folder = tmp_path / "app"
+        shutil.copytree(EXAMPLE, folder)
+        name = app_name("rec")
+        write_fly_toml(folder, name)
+        cli.ok("apps", "create", name)
+        cli.ok("deploy", cwd=folder)
+        server.stop(keep_edge=True)
+        lost = engine.containers.list(filters={"label": f"hangar.app={name}"})[0]
+        lost.remove(force=True)
+        assert server.get(name).status_code == 200, "the edge keeps serving without the API"
+        server = start_server(
+            server.data_dir, server.http_port, int(server.api_url.rsplit(":", 1)[1])
+        )
+        machines = json.loads(cli.ok("machines", "list", "-a", name, "--json").stdout)
+        assert [m["state"] for m in machines] == ["started", "started"]
+        running = engine.containers.list(filters={"label": f"hangar.app={name}"})
+        assert len(running) == 2 and lost.id not in {c.id for c in running}
+        hosts = {server.get(name, "/cgi-bin/info").text.split("hostname=")[1] for _ in range(6)}
+        assert len(hosts) == 2
+        cli.ok("apps", "destroy", name, "--yes")
+    finally:
+        server.stop()
+        engine.close()
