@@ -17,6 +17,7 @@ from hangar.control.platform import Platform, Settings
 from hangar.control.reconcile import reconcile
 from hangar.edge.haproxy import HAProxyEdge
 from hangar.edge.health import HttpProbe
+from hangar.edge.supervisor import EdgeSupervisor
 from hangar.runtime.docker_runtime import DockerRuntime
 from hangar.store.database import Database, sqlite_url
 
@@ -67,6 +68,8 @@ def serve(options: ServerOptions) -> None:
     )
     platform, edge = build_platform(options)
     reconcile(platform)
+    supervisor = EdgeSupervisor(edge)
+    supervisor.start()
     log.info("edge serving http://*.%s:%d", options.domain, options.http_port)
     try:
         uvicorn.run(
@@ -76,6 +79,7 @@ def serve(options: ServerOptions) -> None:
             log_level="info",
         )
     finally:
+        supervisor.stop()
         # The data plane outlives the control plane: HAProxy keeps serving the apps
         # and the next `hangar server` adopts it.
         log.info("control plane stopped; the edge (pid %s) keeps serving", edge.pid)

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import time
 
 import docker
+import httpx
 import pytest
 
 from tests.e2e.conftest import EXAMPLE, app_name, write_fly_toml
-from tests.support.server import start_server
+from tests.support.server import HANGAR, start_server
 
 pytestmark = [pytest.mark.docker, pytest.mark.haproxy]
 
@@ -122,3 +127,32 @@ def test_restart_reconciles_docker_with_the_store(tmp_path):
     finally:
         server.stop()
         engine.close()
+
+
+def test_the_server_restarts_a_dead_edge(server, deployed):
+    name, _ = deployed
+    pid_file = server.data_dir / "edge" / "haproxy.pid"
+    old_pid = int(pid_file.read_text().split()[0])
+    os.kill(old_pid, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if server.get(name, timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    assert server.get(name).status_code == 200
+    assert int(pid_file.read_text().split()[0]) != old_pid
+
+
+def test_logs_follow_prints_lines_and_keeps_following(cli, server, deployed):
+    name, _ = deployed
+    command = [HANGAR, "logs", "-a", name, "-f"]
+    env = {**os.environ, "HANGAR_HOME": str(cli.home), "HANGAR_API_URL": cli.api_url}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as follower:
+        try:
+            assert "httpd listening" in follower.stdout.readline()
+            time.sleep(1)
+            assert follower.poll() is None, "still following"
+        finally:
+            follower.terminate()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 
@@ -78,3 +79,33 @@ def test_unknown_host_gets_404_page(server):
     response = server.get("no-such-app")
     assert response.status_code == 404
     assert "no-such-app" in response.text
+
+
+def test_launch_without_a_name_generates_a_readable_one(cli, project):
+    cli.ok("launch", "--no-deploy", cwd=project)
+    text = (project / "fly.toml").read_text()
+    name = text.split('app = "')[1].split('"')[0]
+    assert re.fullmatch(r"[a-z]+-[a-z]+-\d{4}", name), name
+    assert "internal_port = 8080" in text  # from EXPOSE
+    statuses = {a["name"]: a["status"] for a in json.loads(cli.ok("apps", "list", "--json").stdout)}
+    assert statuses[name] == "pending"
+
+
+def test_copy_config_keeps_settings_and_warns_about_unknown_keys(cli, project):
+    (project / "fly.toml").write_text(
+        'app = "old"\nswap_size_mb = 512\nflavour = "mint"\n'
+        "[http_service]\ninternal_port = 8080\nmin_machines_running = 1\n"
+    )
+    name = app_name()
+    result = cli.ok("launch", "--no-deploy", "--copy-config", "--name", name, cwd=project)
+    assert "unknown key 'flavour' ignored" in result.stderr
+    text = (project / "fly.toml").read_text()
+    assert f'app = "{name}"' in text and "min_machines_running = 1" in text
+    assert 'flavour = "mint"' in text, "the rest of the file is kept as written"
+
+
+def test_existing_fly_toml_is_not_overwritten_without_consent(cli, project):
+    (project / "fly.toml").write_text('app = "mine"\n')
+    result = cli("launch", "--no-deploy", cwd=project)
+    assert result.returncode == 1 and "--copy-config" in result.stderr
+    assert (project / "fly.toml").read_text() == 'app = "mine"\n'

@@ -40,6 +40,13 @@ def write_file(path: Path, config: AppConfig) -> None:
     path.write_text(render(config))
 
 
+def rename_app(path: Path, name: str) -> None:
+    """Set `app` in an existing fly.toml, keeping everything else as written."""
+    doc = tomlkit.parse(path.read_text())
+    doc["app"] = name
+    path.write_text(tomlkit.dumps(doc))
+
+
 def _build_table(config: AppConfig) -> tomlkit.items.Table:
     table = tomlkit.table()
     for key, value in config.build.model_dump(exclude_none=True).items():

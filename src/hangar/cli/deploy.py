@@ -76,14 +76,16 @@ def _follow(api: HangarClient, name: str, deployment: str) -> None:
     for event in api.deploy_events(name, deployment):
         kind, message = event.get("type"), event.get("message", "")
         if kind == "build":
-            out.print(f"  {message.rstrip()}", style="dim", markup=False, highlight=False)
+            out.print(
+                f"  {message.rstrip()}", style="dim", markup=False, highlight=False, soft_wrap=True
+            )
         elif kind == "error":
             raise HangarError(message, event.get("hint", ""))
         elif kind == "done":
             out.print(f"\n[green]✓[/] {message}")
             return
         else:
-            out.print(f"--> {message}", markup=False)
+            out.print(f"--> {message}", markup=False, soft_wrap=True)
     raise HangarError(
         "the server stopped reporting before the deploy ended",
         hint=f"check `hangar status -a {name}` and `hangar releases -a {name}`",

@@ -10,6 +10,7 @@ import typer
 
 from hangar.appconfig import CONFIG_FILE, AppConfig, load_file, write_file
 from hangar.appconfig.model import HttpService, Vm
+from hangar.appconfig.write import rename_app
 from hangar.builder.archive import require_dockerfile
 from hangar.cli.context import ApiUrlOption, YesOption, client, err, out
 from hangar.domain.names import validate_app_name
@@ -38,8 +39,10 @@ def launch(
         validate_app_name(name)
     api = client(api_url)
     created = api.create_app(name or (base.app if base else None), region)
-    config = _new_config(created["name"], region, folder, internal_port, base)
-    write_file(config_file, config)
+    if base is not None:
+        rename_app(config_file, created["name"])
+    else:
+        write_file(config_file, _new_config(created["name"], region, folder, internal_port))
     out.print(f"Created app [bold]{created['name']}[/] (status {created['status']})")
     out.print(f"Wrote config file {config_file}")
     if no_deploy:
@@ -66,11 +69,7 @@ def _base_config(config_file: Path, copy_config: bool, yes: bool) -> AppConfig |
     return None
 
 
-def _new_config(
-    name: str, region: str, folder: Path, port: int | None, base: AppConfig | None
-) -> AppConfig:
-    if base is not None:
-        return base.model_copy(update={"app": name, "primary_region": region})
+def _new_config(name: str, region: str, folder: Path, port: int | None) -> AppConfig:
     return AppConfig(
         app=name,
         primary_region=region,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from hangar.cli.context import (
     ApiUrlOption,
@@ -87,4 +88,5 @@ def logs(
             print_json(line)
         else:
             stamp = line["timestamp"][:23].replace("T", " ")
-            out.print(f"{stamp} [cyan]{line['machine']}[/] {line['message']}", highlight=False)
+            text = f"{stamp} [cyan]{line['machine']}[/] {escape(line['message'])}"
+            out.print(text, highlight=False, soft_wrap=True)
