@@ -28,6 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.support.server import Cli, RunningServer, start_server  # noqa: E402
 
+KINDS = (True,) * 4 + (False,) * 4  # workers on kept-alive connections, and on new ones
 MAX_SECONDS = 900  # every loop here is bounded in time as well as count
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from sqlalchemy import select
 
 from hangar.control.accounts import signup
 from hangar.control.apps import create_app
 from hangar.control.deploys import Deployer, DeployRequest
 from hangar.control.reconcile import desired_routes
+from hangar.errors import Conflict, InvalidInput
 from hangar.store.models import App, Machine, Release, User
 from tests.conftest import http_config
 
@@ -108,3 +112,49 @@ def test_missing_image_is_refused_before_any_release(fake_platform, tmp_path):
     deployment = _deploy(fake_platform, tmp_path, http_config("web"), image="nope:1")
     assert deployment.status == "failed"
     assert _releases(fake_platform) == []
+
+
+def test_immediate_replaces_all_machines_without_waiting_for_checks(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    _deploy(fake_platform, tmp_path, http_config("web"))
+    checks_before = len(fake_platform.health.checked)
+    fake_platform.runtime.journal.clear()
+    _deploy(fake_platform, tmp_path, http_config("web"), strategy="immediate")
+    first, second = (m.id for m in _machines(fake_platform))
+    assert fake_platform.runtime.journal == [
+        f"stop {first}",
+        f"stop {second}",
+        f"run {first} v2",
+        f"run {second} v2",
+    ]
+    assert len(fake_platform.health.checked) == checks_before
+    assert set(fake_platform.edge.routes["web"]) == {first, second}
+
+
+def test_unknown_strategy_is_refused_before_anything_runs(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    request = DeployRequest(
+        app="web",
+        user_email="dev@example.com",
+        config=http_config("web"),
+        context_dir=tmp_path,
+        strategy="sideways",
+    )
+    with pytest.raises(InvalidInput, match="sideways"):
+        Deployer(fake_platform).start(request)
+    assert _releases(fake_platform) == []
+
+
+def test_a_second_deploy_of_the_same_app_is_refused_while_one_runs(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    gate = threading.Event()
+    fake_platform.builder.build = lambda *_args: gate.wait(10) and "img"
+    deployer = Deployer(fake_platform)
+    request = DeployRequest(
+        app="web", user_email="dev@example.com", config=http_config("web"), context_dir=tmp_path
+    )
+    first = deployer.start(request)
+    with pytest.raises(Conflict, match=first.id):
+        deployer.start(request)
+    gate.set()
+    list(first.events.follow())
