@@ -11,6 +11,7 @@ started just before each redeploy. Prints what it measured.
 from __future__ import annotations
 
 import argparse
+import http.client
 import shutil
 import statistics
 import sys
@@ -61,26 +62,29 @@ def drive_load(
     stop: threading.Event,
 ) -> None:
     """One worker: `rate` requests a second, on one kept-alive connection or a new one each."""
-    url = f"http://127.0.0.1:{server.http_port}/"
     headers = {"Host": f"{app}.localhost"}
-    client = httpx.Client(timeout=10) if keep_alive else None
+    connection: http.client.HTTPConnection | None = None
     deadline = time.monotonic() + MAX_SECONDS
     next_at = time.monotonic()
-    try:
-        while not stop.is_set() and time.monotonic() < deadline:
-            try:
-                if client is not None:
-                    response = client.get(url, headers=headers)
-                else:
-                    response = httpx.get(url, headers=headers, timeout=10)
-                tally.record(response.status_code)
-            except httpx.HTTPError as exc:
-                tally.record(None, type(exc).__name__)
-            next_at += 1 / rate
-            time.sleep(max(0.0, next_at - time.monotonic()))
-    finally:
-        if client is not None:
-            client.close()
+    while not stop.is_set() and time.monotonic() < deadline:
+        if connection is None:
+            connection = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=10)
+        try:
+            connection.request("GET", "/", headers=headers)
+            response = connection.getresponse()
+            response.read()
+            tally.record(response.status)
+            if not keep_alive or response.will_close:
+                connection.close()
+                connection = None
+        except (OSError, http.client.HTTPException) as exc:
+            tally.record(None, type(exc).__name__)
+            connection.close()
+            connection = None
+        next_at += 1 / rate
+        time.sleep(max(0.0, next_at - time.monotonic()))
+    if connection is not None:
+        connection.close()
 
 
 def slow_request(server: RunningServer, app: str, results: list[str]) -> None:
@@ -94,7 +98,7 @@ def slow_request(server: RunningServer, app: str, results: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--redeploys", type=int, default=5)
-    parser.add_argument("--rate", type=float, default=300, help="total requests a second")
+    parser.add_argument("--rate", type=float, default=400, help="total requests a second")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="hangar-bench-"))
