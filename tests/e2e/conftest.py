@@ -54,6 +54,19 @@ def write_fly_toml(folder: Path, name: str, extra: str = "") -> None:
     )
 
 
+def deploy_example_on(server, folder: Path, email: str, prefix: str) -> tuple[Cli, str]:
+    """Sign up on `server` and deploy a copy of the example app; return the CLI and app."""
+    user = Cli(folder / "home", server.api_url)
+    user.ok("auth", "signup", "--email", email, "--password", "password-for-tests")
+    project = folder / "app"
+    shutil.copytree(EXAMPLE, project)
+    name = app_name(prefix)
+    write_fly_toml(project, name)
+    user.ok("apps", "create", name)
+    user.ok("deploy", cwd=project)
+    return user, name
+
+
 @pytest.fixture(scope="module")
 def deployed(cli, server, tmp_path_factory):
     """An app of the example, deployed once for the tests of one module."""

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
 import stat
 import time
 
 import pytest
 
-from tests.e2e.conftest import EXAMPLE, app_name, write_fly_toml
+from tests.e2e.conftest import app_name, deploy_example_on, write_fly_toml
 from tests.support.postgres import temporary_postgres
 from tests.support.server import Cli, start_server
 
@@ -54,14 +53,7 @@ def test_the_server_runs_on_postgresql(tmp_path):
     with temporary_postgres() as url:
         running = start_server(tmp_path / "data", extra=("--database-url", url))
         try:
-            user = Cli(tmp_path / "home", running.api_url)
-            user.ok("auth", "signup", "--email", "pg@example.com", "--password", "postgres-yes")
-            folder = tmp_path / "app"
-            shutil.copytree(EXAMPLE, folder)
-            name = app_name("pg")
-            write_fly_toml(folder, name)
-            user.ok("apps", "create", name)
-            user.ok("deploy", cwd=folder)
+            user, name = deploy_example_on(running, tmp_path, "pg@example.com", "pg")
             assert running.get(name).status_code == 200
             assert not (tmp_path / "data" / "hangar.db").exists()
             user.ok("apps", "destroy", name, "--yes")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -13,7 +12,8 @@ import docker
 import httpx
 import pytest
 
-from tests.e2e.conftest import EXAMPLE, app_name, write_fly_toml
+from hangar.server import instance_id
+from tests.e2e.conftest import app_name, deploy_example_on, write_fly_toml
 from tests.support.server import HANGAR, start_server
 
 pytestmark = [pytest.mark.docker, pytest.mark.haproxy]
@@ -97,22 +97,18 @@ def test_destroy_removes_containers_route_and_images(cli, server, project):
 
 def test_restart_reconciles_docker_with_the_store(tmp_path):
     """A machine whose container vanished is recreated; a stray container is removed."""
-    from tests.support.server import Cli
-
     server = start_server(tmp_path / "data")
     engine = docker.from_env()
     try:
-        cli = Cli(tmp_path / "home", server.api_url)
-        cli.ok("auth", "signup", "--email", "r@example.com", "--password", "restart-me")
-        folder = tmp_path / "app"
-        shutil.copytree(EXAMPLE, folder)
-        name = app_name("rec")
-        write_fly_toml(folder, name)
-        cli.ok("apps", "create", name)
-        cli.ok("deploy", cwd=folder)
+        cli, name = deploy_example_on(server, tmp_path, "r@example.com", "rec")
         server.stop(keep_edge=True)
         lost = engine.containers.list(filters={"label": f"hangar.app={name}"})[0]
         lost.remove(force=True)
+        stray = engine.containers.create(
+            "hangar/busybox:1",
+            ["sleep", "600"],
+            labels={"hangar.managed": instance_id(server.data_dir), "hangar.app": name},
+        )
         assert server.get(name).status_code == 200, "the edge keeps serving without the API"
         server = start_server(
             server.data_dir, server.http_port, int(server.api_url.rsplit(":", 1)[1])
@@ -121,6 +117,8 @@ def test_restart_reconciles_docker_with_the_store(tmp_path):
         assert [m["state"] for m in machines] == ["started", "started"]
         running = engine.containers.list(filters={"label": f"hangar.app={name}"})
         assert len(running) == 2 and lost.id not in {c.id for c in running}
+        with pytest.raises(docker.errors.NotFound):
+            engine.containers.get(stray.id)
         hosts = {server.get(name, "/cgi-bin/info").text.split("hostname=")[1] for _ in range(6)}
         assert len(hosts) == 2
         cli.ok("apps", "destroy", name, "--yes")

@@ -55,3 +55,18 @@ def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -
 
 def short_time(value: str | None) -> str:
     return (value or "")[:19].replace("T", " ")
+
+
+def machines_table(machines: list[dict[str, Any]], title: str | None = None) -> None:
+    rows = [
+        [
+            m["id"],
+            m["state"],
+            f"v{m['release']}",
+            m["checks"],
+            m["region"],
+            short_time(m["updated_at"]),
+        ]
+        for m in machines
+    ]
+    table(["ID", "STATE", "RELEASE", "CHECKS", "REGION", "UPDATED"], rows, title=title)

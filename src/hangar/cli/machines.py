@@ -10,11 +10,10 @@ from hangar.cli.context import (
     JsonOption,
     YesOption,
     client,
+    machines_table,
     out,
     print_json,
     resolve_app,
-    short_time,
-    table,
 )
 from hangar.errors import InvalidInput
 
@@ -31,18 +30,7 @@ def list_machines(
     if json_:
         print_json(machines)
         return
-    rows = [
-        [
-            m["id"],
-            m["state"],
-            f"v{m['release']}",
-            m["checks"],
-            m["region"],
-            short_time(m["updated_at"]),
-        ]
-        for m in machines
-    ]
-    table(["ID", "STATE", "RELEASE", "CHECKS", "REGION", "UPDATED"], rows)
+    machines_table(machines)
 
 
 @app.command()

@@ -10,6 +10,7 @@ from hangar.cli.context import (
     AppOption,
     JsonOption,
     client,
+    machines_table,
     out,
     print_json,
     resolve_app,
@@ -29,18 +30,7 @@ def status(
     info = answer["app"]
     out.print(f"App\n  Name     = {info['name']}\n  Owner    = {info['owner']}")
     out.print(f"  Status   = {info['status']}\n  Hostname = {info['hostname']}\n")
-    rows = [
-        [
-            m["id"],
-            m["state"],
-            f"v{m['release']}",
-            m["checks"],
-            m["region"],
-            short_time(m["updated_at"]),
-        ]
-        for m in answer["machines"]
-    ]
-    table(["ID", "STATE", "RELEASE", "CHECKS", "REGION", "UPDATED"], rows, title="Machines")
+    machines_table(answer["machines"], title="Machines")
 
 
 def releases(
