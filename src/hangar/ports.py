@@ -149,3 +149,9 @@ class HealthProbe(Protocol):
     def wait_healthy(self, port: int, checks: list[CheckSpec], timeout_s: float) -> None:
         """Return once every check passes; raise HealthCheckFailed at the deadline."""
         ...
+
+
+class Secrets(Protocol):
+    def env_for(self, app: str) -> dict[str, str]:
+        """The app's secrets, decrypted, as environment variables for its machines."""
+        ...

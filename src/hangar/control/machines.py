@@ -54,7 +54,10 @@ class MachineOps:
 
         With `timeout_s` None the checks are not waited for.
         """
-        spec = container_spec(target.config, machine_id, target.version, target.image, region)
+        secrets = self.platform.secrets.env_for(target.app)
+        spec = container_spec(
+            target.config, machine_id, target.version, target.image, region, secrets
+        )
         info = self.platform.runtime.run(spec)
         self.save(
             machine_id,

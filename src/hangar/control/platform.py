@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from hangar.ports import Builder, Edge, HealthProbe, Runtime
+from hangar.ports import Builder, Edge, HealthProbe, Runtime, Secrets
 from hangar.store.database import Database
 
 
@@ -36,3 +36,11 @@ class Platform:
     edge: Edge
     health: HealthProbe
     settings: Settings
+    secrets: Secrets = field(default_factory=lambda: NoSecrets())
+
+
+class NoSecrets:
+    """An app without secrets: the default until a secret store is wired in."""
+
+    def env_for(self, app: str) -> dict[str, str]:
+        return {}

@@ -12,10 +12,17 @@ _SIZE_MEMORY_MB = {"shared-cpu-1x": 256, "shared-cpu-2x": 512, "shared-cpu-4x": 
 
 
 def container_spec(
-    config: AppConfig, machine_id: str, release: int, image: str, region: str
+    config: AppConfig,
+    machine_id: str,
+    release: int,
+    image: str,
+    region: str,
+    secrets: dict[str, str] | None = None,
 ) -> ContainerSpec:
+    """Secrets override [env] of the same name; the FLY_* variables override both."""
     env = {
         **config.env,
+        **(secrets or {}),
         "FLY_APP_NAME": config.app,
         "FLY_MACHINE_ID": machine_id,
         "FLY_REGION": region,
