@@ -40,6 +40,7 @@ class DeployRequest:
     image: str | None = None  # an image that exists already
     strategy: str | None = None
     wait_timeout_s: float | None = None
+    description: str = "Deploy image"
 
 
 @dataclass
@@ -140,7 +141,7 @@ class Deployer:
                     status=ReleaseStatus.RUNNING,
                     image=image,
                     config=request.config.model_dump(mode="json"),
-                    description="Deploy image",
+                    description=request.description,
                     user_email=request.user_email,
                     reason="",
                 )
