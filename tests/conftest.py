@@ -25,7 +25,7 @@ def fake_platform(db, tmp_path) -> Platform:
         runtime=runtime,
         builder=FakeBuilder(runtime=runtime),
         edge=FakeEdge(),
-        health=FakeHealth(),
+        health=FakeHealth(runtime=runtime),
         settings=Settings(tmp_path, "localhost", 8088),
     )
 

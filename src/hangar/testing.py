@@ -16,18 +16,22 @@ class FakeRuntime:
     containers: dict[str, ContainerInfo] = field(default_factory=dict)
     images: set[str] = field(default_factory=set)
     journal: list[str] = field(default_factory=list)
+    task_exit_code: int = 0
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def run(self, spec: ContainerSpec) -> ContainerInfo:
+        """Machines keep running; a release command exits at once with `task_exit_code`."""
         number = next(self._ids)
+        task = spec.env.get("RELEASE_COMMAND") == "1"
         info = ContainerInfo(
             container_id=f"c{number}",
             app=spec.app,
             machine_id=spec.machine_id,
             release=spec.release,
-            state="running",
-            host_port=20000 + number,
+            state="exited" if task else "running",
+            host_port=None if task else 20000 + number,
             image=spec.image,
+            exit_code=self.task_exit_code if task else None,
         )
         self.containers[info.container_id] = info
         self.journal.append(f"run {spec.machine_id} v{spec.release}")
@@ -104,12 +108,21 @@ class FakeEdge:
 
 @dataclass
 class FakeHealth:
-    """Passes the first `passes` checks (all when None), fails the rest."""
+    """Passes the first `passes` checks (all when None), fails the rest; with `runtime`,
+    also fails every machine running a release in `failing_releases`."""
 
     passes: int | None = None
     checked: list[int] = field(default_factory=list)
+    runtime: FakeRuntime | None = None
+    failing_releases: set[int] = field(default_factory=set)
 
     def wait_healthy(self, port: int, checks: list[CheckSpec], timeout_s: float) -> None:
         self.checked.append(port)
+        if self._release_on(port) in self.failing_releases:
+            raise HealthCheckFailed(f"port {port} answered HTTP 500")
         if self.passes is not None and len(self.checked) > self.passes:
             raise HealthCheckFailed(f"port {port} refused connections")
+
+    def _release_on(self, port: int) -> int | None:
+        containers = self.runtime.containers.values() if self.runtime else ()
+        return next((c.release for c in containers if c.host_port == port), None)

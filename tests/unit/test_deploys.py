@@ -7,11 +7,13 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from hangar.appconfig.model import HttpCheck
 from hangar.control.accounts import signup
 from hangar.control.apps import create_app
 from hangar.control.deploys import Deployer, DeployRequest
 from hangar.control.reconcile import desired_routes
-from hangar.errors import Conflict, InvalidInput
+from hangar.control.rollback import rollback_request
+from hangar.errors import Conflict, InvalidInput, NotFound
 from hangar.store.models import App, Machine, Release, User
 from tests.conftest import http_config
 
@@ -78,12 +80,12 @@ def test_rolling_redeploy_drains_before_stopping_one_machine_at_a_time(fake_plat
     assert _releases(fake_platform) == [(1, "complete"), (2, "complete")]
 
 
-def test_failed_check_stops_the_rollout_and_leaves_the_rest_serving(fake_platform, tmp_path):
+def test_without_rollback_a_failed_check_stops_and_leaves_the_rest_serving(fake_platform, tmp_path):
     _setup_app(fake_platform)
     _deploy(fake_platform, tmp_path, http_config("web"))
     untouched = _machines(fake_platform)[1]
-    fake_platform.health.passes = len(fake_platform.health.checked)  # every new check fails
-    deployment = _deploy(fake_platform, tmp_path, http_config("web"))
+    fake_platform.health.failing_releases = {2}
+    deployment = _deploy(fake_platform, tmp_path, http_config("web"), rollback=False)
     assert deployment.status == "failed"
     assert _releases(fake_platform) == [(1, "complete"), (2, "failed")]
     with fake_platform.db.session() as session:
@@ -158,3 +160,150 @@ def test_a_second_deploy_of_the_same_app_is_refused_while_one_runs(fake_platform
         deployer.start(request)
     gate.set()
     list(first.events.follow())
+
+
+def test_failed_rolling_deploy_rolls_moved_machines_back(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    _deploy(
+        fake_platform,
+        tmp_path,
+        http_config("web", max_unavailable=2),
+    )
+    _deploy(fake_platform, tmp_path, http_config("web"))
+    before = {m.id for m in _machines(fake_platform)}
+    fake_platform.health.failing_releases = {3}
+    deployment = _deploy(fake_platform, tmp_path, http_config("web"))
+    assert deployment.status == "rolled back"
+    assert _releases(fake_platform) == [(1, "complete"), (2, "complete"), (3, "rolled back")]
+    machines = _machines(fake_platform)
+    assert {m.id for m in machines} == before
+    assert [(m.state, m.release_version) for m in machines] == [("started", 2)] * 2
+    assert set(fake_platform.edge.routes["web"]) == before
+    events = list(deployment.events.follow())
+    assert "rolled back 1 machine(s)" in events[-1]["message"]
+
+
+def test_canary_checks_one_extra_machine_first_then_rolls(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    _deploy(fake_platform, tmp_path, http_config("web"))
+    old = [m.id for m in _machines(fake_platform)]
+    fake_platform.runtime.journal.clear()
+    deployment = _deploy(fake_platform, tmp_path, http_config("web"), strategy="canary")
+    assert deployment.status == "complete"
+    journal = fake_platform.runtime.journal
+    canary = journal[0].split()[1]
+    assert journal[0] == f"run {canary} v2" and canary not in old
+    assert journal[1] == f"stop {canary}"
+    assert journal[2:] == [
+        f"stop {old[0]}",
+        f"run {old[0]} v2",
+        f"stop {old[1]}",
+        f"run {old[1]} v2",
+    ]
+    assert [m.id for m in _machines(fake_platform)] == old
+
+
+def test_failed_canary_touches_no_old_machine(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    _deploy(fake_platform, tmp_path, http_config("web"))
+    before = [(m.id, m.container_id, m.release_version) for m in _machines(fake_platform)]
+    fake_platform.health.failing_releases = {2}
+    deployment = _deploy(fake_platform, tmp_path, http_config("web"), strategy="canary")
+    assert deployment.status == "rolled back"
+    assert [(m.id, m.container_id, m.release_version) for m in _machines(fake_platform)] == before
+    assert len(fake_platform.runtime.containers) == 2
+
+
+def _checked_config(app):
+    config = http_config(app)
+    config.http_service.checks.append(HttpCheck(path="/health"))
+    return config
+
+
+def test_bluegreen_switches_to_new_machines_in_one_step(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    _deploy(fake_platform, tmp_path, _checked_config("web"))
+    old = {m.id for m in _machines(fake_platform)}
+    fake_platform.edge.journal.clear()
+    deployment = _deploy(fake_platform, tmp_path, _checked_config("web"), strategy="bluegreen")
+    assert deployment.status == "complete"
+    new = {m.id for m in _machines(fake_platform)}
+    assert len(new) == 2 and not new & old
+    journal = fake_platform.edge.journal
+    assert [j.split()[0] for j in journal[:2]] == ["add", "add"], "green goes in before blue out"
+    assert set(fake_platform.edge.routes["web"]) == new
+    assert all(m.release_version == 2 for m in _machines(fake_platform))
+
+
+def test_failed_bluegreen_destroys_the_greens_and_keeps_the_blues(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    _deploy(fake_platform, tmp_path, _checked_config("web"))
+    before = [(m.id, m.container_id) for m in _machines(fake_platform)]
+    fake_platform.health.failing_releases = {2}
+    deployment = _deploy(fake_platform, tmp_path, _checked_config("web"), strategy="bluegreen")
+    assert deployment.status == "failed"
+    assert [(m.id, m.container_id) for m in _machines(fake_platform)] == before
+    assert len(fake_platform.runtime.containers) == 2
+    assert set(fake_platform.edge.routes["web"]) == {mid for mid, _ in before}
+
+
+def test_bluegreen_without_a_health_check_is_refused(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    request = DeployRequest(
+        app="web",
+        user_email="dev@example.com",
+        config=http_config("web"),
+        context_dir=tmp_path,
+        strategy="bluegreen",
+    )
+    with pytest.raises(InvalidInput, match="needs a health check"):
+        Deployer(fake_platform).start(request)
+
+
+def _with_release_command(app, command="migrate --all"):
+    config = http_config(app)
+    config.deploy.release_command = command
+    return config
+
+
+def test_release_command_runs_first_in_its_own_machine(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    _deploy(fake_platform, tmp_path, http_config("web"))
+    fake_platform.runtime.journal.clear()
+    deployment = _deploy(fake_platform, tmp_path, _with_release_command("web"))
+    assert deployment.status == "complete"
+    first = fake_platform.runtime.journal[0]
+    assert first.startswith("run ") and first.endswith(" v2")
+    assert first.split()[1] not in {m.id for m in _machines(fake_platform)}
+    assert len(fake_platform.runtime.containers) == 2, "the release machine is removed"
+
+
+def test_failing_release_command_aborts_before_any_machine_is_touched(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    _deploy(fake_platform, tmp_path, http_config("web"))
+    before = [(m.id, m.container_id, m.release_version) for m in _machines(fake_platform)]
+    fake_platform.runtime.task_exit_code = 3
+    deployment = _deploy(fake_platform, tmp_path, _with_release_command("web"))
+    assert deployment.status == "failed"
+    events = list(deployment.events.follow())
+    assert "exit code 3" in events[-1]["message"] and "log of" in events[-1]["message"]
+    assert [(m.id, m.container_id, m.release_version) for m in _machines(fake_platform)] == before
+    assert _releases(fake_platform) == [(1, "complete"), (2, "failed")]
+
+
+def test_rollback_goes_to_the_release_before_the_current_one(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    for _ in range(3):
+        _deploy(fake_platform, tmp_path, http_config("web"))
+    with fake_platform.db.session() as session:
+        user = session.scalar(select(User))
+        session.expunge(user)
+    request = rollback_request(fake_platform, user, "web", None)
+    assert request.description == "Rollback to v2"
+    Deployer(fake_platform).run_sync(request)
+    assert _releases(fake_platform)[-1] == (4, "complete")
+    with fake_platform.db.session() as session:
+        images = {r.version: r.image for r in session.scalars(select(Release))}
+    assert images[4] == images[2]
+    with pytest.raises(NotFound, match="no release v9"):
+        rollback_request(fake_platform, user, "web", 9)

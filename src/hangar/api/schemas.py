@@ -75,6 +75,14 @@ class DeployCreate(BaseModel):
     image: str | None = None
     strategy: str | None = None
     wait_timeout: float | None = Field(default=None, gt=0)
+    rollback: bool = True
+    wait_for_lock: bool = False
+
+
+class RollbackCreate(BaseModel):
+    version: int | None = None
+    strategy: str | None = None
+    wait_for_lock: bool = False
 
 
 class DeployOut(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,47 +20,72 @@ def deploy(
     app: str | None = typer.Option(None, "-a", "--app", help="App name (default: from fly.toml)"),
     config: Path = typer.Option(Path(CONFIG_FILE), "-c", "--config", help="Path to fly.toml"),
     image: str | None = typer.Option(None, "--image", "-i", help="Deploy this image, no build"),
-    strategy: str | None = typer.Option(None, "--strategy", help="rolling or immediate"),
+    strategy: str | None = typer.Option(
+        None, "--strategy", help="rolling, immediate, canary or bluegreen"
+    ),
     wait_timeout: float | None = typer.Option(
         None, "--wait-timeout", help="Seconds to wait for a machine to become healthy"
     ),
     detach: bool = typer.Option(False, "--detach", help="Return once the deploy has started"),
+    no_rollback: bool = typer.Option(
+        False, "--no-rollback", help="On failure, leave moved machines on the new release"
+    ),
+    wait_for_lock: bool = typer.Option(
+        False, "--wait-for-lock", help="Wait for a running deploy of the app instead of failing"
+    ),
     api_url: str = ApiUrlOption,
 ) -> None:
     """Deploy the app in this folder."""
     folder = config.resolve().parent
-    run_deploy(folder, config, app, image, strategy, wait_timeout, detach, api_url)
+    options = DeployOptions(image, strategy, wait_timeout, detach, not no_rollback, wait_for_lock)
+    run_deploy(folder, config, app, options, api_url)
+
+
+@dataclass
+class DeployOptions:
+    image: str | None = None
+    strategy: str | None = None
+    wait_timeout: float | None = None
+    detach: bool = False
+    rollback: bool = True
+    wait_for_lock: bool = False
+
+    def for_api(self) -> dict[str, Any]:
+        return {
+            "strategy": self.strategy,
+            "wait_timeout": self.wait_timeout,
+            "rollback": self.rollback,
+            "wait_for_lock": self.wait_for_lock,
+        }
 
 
 def run_deploy(
     folder: Path,
     config_file: Path,
     app: str | None,
-    image: str | None = None,
-    strategy: str | None = None,
-    wait_timeout: float | None = None,
-    detach: bool = False,
+    options: DeployOptions | None = None,
     api_url: str | None = None,
 ) -> None:
+    options = options or DeployOptions()
     loaded = load_file(config_file)
     for warning in loaded.warnings:
         err.print(f"[yellow]Warning:[/] {warning}")
     name = app or loaded.config.app
     config = loaded.config.model_copy(update={"app": name}).model_dump(mode="json")
-    image = image or loaded.config.build.image
+    image = options.image or loaded.config.build.image
     api = client(api_url)
     api.app_status(name)  # fails early when the app is missing or not yours
-    options: dict[str, Any] = {"strategy": strategy, "wait_timeout": wait_timeout}
+    body = options.for_api()
     if image:
-        options["image"] = image
+        body["image"] = image
     else:
-        options["upload_id"] = _upload(api, name, folder)
-    deployment = api.deploy(name, config, **options)
+        body["upload_id"] = _upload(api, name, folder)
+    deployment = api.deploy(name, config, **body)
     out.print(f"==> Deploying [bold]{name}[/] (deployment {deployment})")
-    if detach:
+    if options.detach:
         out.print(f"Follow it with [bold]hangar status -a {name}[/]")
         return
-    _follow(api, name, deployment)
+    follow_deploy(api, name, deployment)
 
 
 def _upload(api: HangarClient, name: str, folder: Path) -> str:
@@ -72,7 +98,8 @@ def _upload(api: HangarClient, name: str, folder: Path) -> str:
     return upload_id
 
 
-def _follow(api: HangarClient, name: str, deployment: str) -> None:
+def follow_deploy(api: HangarClient, name: str, deployment: str) -> None:
+    """Print a deploy's events as they come; raise if it fails."""
     for event in api.deploy_events(name, deployment):
         kind, message = event.get("type"), event.get("message", "")
         if kind == "build":

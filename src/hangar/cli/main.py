@@ -12,6 +12,7 @@ from hangar.cli import apps, auth, config_cmd, machines
 from hangar.cli.context import err
 from hangar.cli.deploy import deploy
 from hangar.cli.launch import launch
+from hangar.cli.rollback import rollback
 from hangar.cli.server_cmd import server
 from hangar.cli.status import logs, open_app, releases, status
 from hangar.errors import HangarError
@@ -28,6 +29,7 @@ cli.add_typer(machines.app, name="machines")
 cli.add_typer(config_cmd.app, name="config")
 cli.command()(launch)
 cli.command()(deploy)
+cli.command()(rollback)
 cli.command()(status)
 cli.command()(releases)
 cli.command()(logs)

@@ -75,6 +75,12 @@ class HangarClient:
         body = self._json("POST", f"/v1/apps/{app}/deploys", json={"config": config, **options})
         return str(body["id"])
 
+    def rollback(self, app: str, version: int | None, **options: Any) -> str:
+        body = self._object(
+            "POST", f"/v1/apps/{app}/rollback", json={"version": version, **options}
+        )
+        return str(body["id"])
+
     def deploy_events(self, app: str, deployment_id: str) -> Iterator[dict[str, Any]]:
         return self._stream(f"/v1/apps/{app}/deploys/{deployment_id}/events")
 

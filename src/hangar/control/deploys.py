@@ -17,18 +17,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hangar.appconfig.model import AppConfig
+from hangar.control import leases
 from hangar.control.apps import app_machines
 from hangar.control.events import EventLog
 from hangar.control.machines import MachineOps, Target
 from hangar.control.platform import Platform
+from hangar.control.recovery import Snapshot, restore, take_snapshot
+from hangar.control.release_command import run_release_command
 from hangar.control.strategies.registry import strategy_named
 from hangar.domain.names import new_machine_id
 from hangar.domain.rollout import first_deploy_count
 from hangar.domain.states import AppStatus, MachineState, ReleaseStatus
-from hangar.errors import Conflict, HangarError, NotFound
+from hangar.errors import HangarError, NotFound
 from hangar.store.models import App, Release
 
 log = logging.getLogger(__name__)
+LOCK_WAIT_S = 1800.0
 
 
 @dataclass
@@ -41,6 +45,8 @@ class DeployRequest:
     strategy: str | None = None
     wait_timeout_s: float | None = None
     description: str = "Deploy image"
+    rollback: bool = True  # put moved machines back on their release if the deploy fails
+    wait_for_lock: bool = False
 
 
 @dataclass
@@ -51,25 +57,25 @@ class Deployment:
     release: int | None = None
     status: str = ReleaseStatus.RUNNING
 
+    @property
+    def label(self) -> str:
+        return f"deployment {self.id}"
+
 
 class Deployer:
     def __init__(self, platform: Platform) -> None:
         self.platform = platform
         self._deployments: dict[str, Deployment] = {}
-        self._running: dict[str, Deployment] = {}
         self._lock = threading.Lock()
 
     def start(self, request: DeployRequest) -> Deployment:
-        strategy_named(request.strategy or request.config.deploy.strategy)
+        """Check the request, take the app's lease (or wait for it), run in a thread."""
+        strategy = strategy_named(request.strategy or request.config.deploy.strategy)
+        strategy.check(request.config)
         deployment = Deployment(id=uuid.uuid4().hex[:12], app=request.app)
+        if not request.wait_for_lock:
+            leases.acquire(self.platform.db, request.app, deployment.id, deployment.label)
         with self._lock:
-            running = self._running.get(request.app)
-            if running is not None:
-                raise Conflict(
-                    f"deployment {running.id} of {request.app} is still running",
-                    hint="wait for it to finish, then deploy again",
-                )
-            self._running[request.app] = deployment
             self._deployments[deployment.id] = deployment
         thread = threading.Thread(target=self._run, args=(deployment, request), daemon=True)
         thread.start()
@@ -90,25 +96,33 @@ class Deployer:
 
     def _run(self, deployment: Deployment, request: DeployRequest) -> None:
         events = deployment.events
+        db = self.platform.db
         try:
-            image = self._build(deployment, request)
-            deployment.release = self._record_release(request, image)
-            events.emit(
-                "release", f"Release v{deployment.release} created", version=deployment.release
-            )
-            self._roll(deployment, request, image)
-            self._finish(deployment, request)
+            if request.wait_for_lock:
+                events.emit("phase", "Waiting for the app's running change to finish")
+                leases.acquire_waiting(
+                    db, request.app, deployment.id, deployment.label, LOCK_WAIT_S
+                )
+            with leases.held(db, request.app, deployment.id):
+                self._phases(deployment, request)
         except HangarError as exc:
-            self._fail(deployment, exc.message, exc.hint)
+            self._fail(deployment, exc)
         except Exception as exc:  # a bug must not leave the deploy hanging
             log.exception("deployment %s crashed", deployment.id)
-            self._fail(deployment, f"internal error: {exc}", "see the server log")
+            self._fail(deployment, HangarError(f"internal error: {exc}", "see the server log"))
         finally:
-            with self._lock:
-                self._running.pop(request.app, None)
             if request.context_dir is not None:
                 shutil.rmtree(request.context_dir, ignore_errors=True)
             events.close()
+
+    def _phases(self, deployment: Deployment, request: DeployRequest) -> None:
+        image = self._build(deployment, request)
+        deployment.release = self._record_release(request, image)
+        deployment.events.emit(
+            "release", f"Release v{deployment.release} created", version=deployment.release
+        )
+        self._roll(deployment, request, image)
+        self._finish(deployment, request)
 
     def _build(self, deployment: Deployment, request: DeployRequest) -> str:
         if request.image is not None:
@@ -166,12 +180,33 @@ class Deployer:
             app = _app(session, request.app)
             machines = [m for m in app_machines(session, app) if m.state != MachineState.STOPPED]
             app_id, region = app.id, app.region
+        run_release_command(self.platform, target, region, deployment.events)
         deployment.events.emit("phase", "Updating machines", phase="machines")
         if not machines:
             self._create_first_machines(ops, app_id, region, target)
             return
         strategy = strategy_named(request.strategy or config.deploy.strategy)
-        strategy.roll(ops, machines, target)
+        snapshot = take_snapshot(self.platform, request.app)
+        try:
+            strategy.roll(ops, machines, target)
+        except HangarError as exc:
+            if not (request.rollback and strategy.rolls_back and snapshot.targets):
+                raise
+            raise self._rolled_back(ops, request.app, snapshot, exc) from exc
+
+    def _rolled_back(
+        self, ops: MachineOps, app: str, snapshot: Snapshot, failure: HangarError
+    ) -> RolledBack:
+        ops.events.emit("phase", f"Deploy failed: {failure.message}")
+        ops.events.emit("phase", "Rolling machines back to the previous release")
+        try:
+            restored = restore(ops, app, snapshot)
+        except HangarError as exc:
+            return RolledBack(f"{failure.message}\nthe rollback failed too: {exc.message}", False)
+        return RolledBack(
+            f"{failure.message}\nrolled back {len(restored)} machine(s) to the previous release",
+            True,
+        )
 
     def _create_first_machines(
         self, ops: MachineOps, app_id: int, region: str, target: Target
@@ -192,13 +227,23 @@ class Deployer:
             "done", f"Visit your newly deployed app at {url}", url=url, status="complete"
         )
 
-    def _fail(self, deployment: Deployment, message: str, hint: str) -> None:
-        deployment.status = ReleaseStatus.FAILED
+    def _fail(self, deployment: Deployment, error: HangarError) -> None:
+        rolled_back = isinstance(error, RolledBack) and error.complete
+        status = ReleaseStatus.ROLLED_BACK if rolled_back else ReleaseStatus.FAILED
+        deployment.status = status
         if deployment.release is not None:
             with self.platform.db.session() as session:
                 app = _app(session, deployment.app)
-                _set_release_status(session, app, deployment.release, ReleaseStatus.FAILED, message)
-        deployment.events.emit("error", message, hint=hint, status="failed")
+                _set_release_status(session, app, deployment.release, status, error.message)
+        deployment.events.emit("error", error.message, hint=error.hint, status=status)
+
+
+class RolledBack(HangarError):
+    """The deploy failed; `complete` tells whether every machine was put back."""
+
+    def __init__(self, message: str, complete: bool) -> None:
+        super().__init__(message, hint="fix the problem above and deploy again")
+        self.complete = complete
 
 
 def _app(session: Session, name: str) -> App:

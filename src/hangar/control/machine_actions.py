@@ -38,11 +38,7 @@ def start_machine(platform: Platform, user: User, app: str, machine_id: str) -> 
 
 def destroy_machine(platform: Platform, user: User, app: str, machine_id: str) -> None:
     machine, config = _machine_and_config(platform, user, app, machine_id)
-    MachineOps(platform).take_down(app, machine, config)
-    with platform.db.session() as session:
-        row = session.get(Machine, machine_id)
-        if row is not None:
-            session.delete(row)
+    MachineOps(platform).destroy(app, machine, config)
 
 
 def _machine_and_config(

@@ -10,7 +10,7 @@ from hangar.control.events import EventLog
 from hangar.control.platform import Platform
 from hangar.control.specs import container_spec, health_checks
 from hangar.domain.states import CheckStatus, MachineState
-from hangar.errors import HangarError, HealthCheckFailed
+from hangar.errors import HangarError, HealthCheckFailed, NotFound
 from hangar.ports import Backend
 from hangar.store.models import Machine
 
@@ -48,11 +48,17 @@ class MachineOps:
             )
 
     def bring_up(
-        self, machine_id: str, target: Target, region: str, timeout_s: float | None
+        self,
+        machine_id: str,
+        target: Target,
+        region: str,
+        timeout_s: float | None,
+        route: bool = True,
     ) -> None:
         """Run the machine's container, wait for its checks, route traffic to it.
 
-        With `timeout_s` None the checks are not waited for.
+        With `timeout_s` None the checks are not waited for; with `route` False the
+        machine is kept out of the edge until `route_in`.
         """
         secrets = self.platform.secrets.env_for(target.app)
         spec = container_spec(
@@ -68,11 +74,18 @@ class MachineOps:
         )
         self.events.emit("machine", f"Machine {machine_id} started, waiting for health checks")
         checks = health_checks(target.config)
-        if info.host_port is not None:
-            if checks and timeout_s is not None:
-                self._wait_healthy(machine_id, info.container_id, info.host_port, checks, timeout_s)
-            self.platform.edge.add_backend(target.app, Backend(machine_id, info.host_port))
+        if info.host_port is not None and checks and timeout_s is not None:
+            self._wait_healthy(machine_id, info.container_id, info.host_port, checks, timeout_s)
         self.save(machine_id, state=MachineState.STARTED, checks=CheckStatus.PASSING)
+        if route:
+            self.route_in(target.app, machine_id)
+
+    def route_in(self, app: str, machine_id: str) -> None:
+        with self.platform.db.session() as session:
+            machine = session.get(Machine, machine_id)
+            port = machine.host_port if machine else None
+        if port is not None:
+            self.platform.edge.add_backend(app, Backend(machine_id, port))
         self.events.emit("machine", f"Machine {machine_id} is healthy and serving")
 
     def take_down(self, app: str, machine: Machine, config: AppConfig) -> None:
@@ -87,6 +100,22 @@ class MachineOps:
             )
             self.platform.runtime.remove(machine.container_id)
         self.save(machine.id, container_id=None, host_port=None)
+
+    def destroy(self, app: str, machine: Machine, config: AppConfig) -> None:
+        """Drain and remove the machine's container, then forget the machine."""
+        self.take_down(app, machine, config)
+        with self.platform.db.session() as session:
+            row = session.get(Machine, machine.id)
+            if row is not None:
+                session.delete(row)
+        self.events.emit("machine", f"Machine {machine.id} destroyed")
+
+    def machine(self, machine_id: str) -> Machine:
+        with self.platform.db.session() as session:
+            machine = session.get(Machine, machine_id)
+        if machine is None:
+            raise NotFound(f"machine {machine_id} no longer exists")
+        return machine
 
     def save(self, machine_id: str, **fields: Any) -> None:
         with self.platform.db.session() as session:

@@ -7,6 +7,7 @@ import logging
 from sqlalchemy import select
 
 from hangar.appconfig.model import AppConfig
+from hangar.control import leases
 from hangar.control.machines import MachineOps, Target
 from hangar.control.platform import Platform
 from hangar.domain.states import MachineState, ReleaseStatus
@@ -19,6 +20,7 @@ RESTART_TIMEOUT_S = 60.0
 
 
 def reconcile(platform: Platform) -> None:
+    leases.drop_all(platform.db)  # no change of an earlier server process survives it
     _interrupt_running_releases(platform)
     _remove_orphan_containers(platform)
     broken = _machines_to_restore(platform)

@@ -15,6 +15,7 @@ class ReleaseStatus(StrEnum):
     RUNNING = "running"
     COMPLETE = "complete"
     FAILED = "failed"
+    ROLLED_BACK = "rolled back"  # failed, and the machines it moved were put back
     INTERRUPTED = "interrupted"  # the server stopped while it ran
 
 

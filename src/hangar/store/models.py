@@ -78,3 +78,30 @@ class Machine(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class Lease(Base):
+    """Who is changing an app right now, until when (renewed while the work runs)."""
+
+    __tablename__ = "leases"
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Secret(Base):
+    """One secret of an app: the value encrypted (Fernet), never in clear."""
+
+    __tablename__ = "secrets"
+    __table_args__ = (UniqueConstraint("app_id", "name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))
+    ciphertext: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))  # sha256 of the value, hex
+    status: Mapped[str] = mapped_column(String(16))  # staged | deployed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

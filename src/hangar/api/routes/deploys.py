@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from hangar.api.deps import current_user, deployer, platform
-from hangar.api.schemas import DeployCreate, DeployOut, UploadOut
+from hangar.api.schemas import DeployCreate, DeployOut, RollbackCreate, UploadOut
 from hangar.api.streams import ndjson
 from hangar.appconfig import parse
 from hangar.builder.archive import require_dockerfile, unpack_safely
 from hangar.control.apps import get_app
 from hangar.control.deploys import Deployer, DeployRequest
 from hangar.control.platform import Platform
+from hangar.control.rollback import rollback_request
 from hangar.errors import InvalidInput, NotFound
 from hangar.store.models import User
 
@@ -70,6 +71,8 @@ def deploy(
         image=body.image,
         strategy=body.strategy,
         wait_timeout_s=body.wait_timeout,
+        rollback=body.rollback,
+        wait_for_lock=body.wait_for_lock,
     )
     if request.context_dir is None and request.image is None:
         raise InvalidInput("nothing to deploy", hint="send an upload_id or an image")
@@ -117,3 +120,16 @@ async def _receive(request: Request, archive: Path) -> int:
                 )
             out.write(chunk)
     return size
+
+
+@router.post("/rollback", response_model=DeployOut, status_code=201)
+def rollback(
+    name: str,
+    body: RollbackCreate,
+    user: User = Depends(current_user),
+    p: Platform = Depends(platform),
+    d: Deployer = Depends(deployer),
+) -> DeployOut:
+    request = rollback_request(p, user, name, body.version)
+    request.strategy, request.wait_for_lock = body.strategy, body.wait_for_lock
+    return DeployOut(id=d.start(request).id, app=name)

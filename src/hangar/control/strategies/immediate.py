@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from hangar.appconfig.model import AppConfig
 from hangar.control.machines import MachineOps, Target
 from hangar.store.models import Machine
 
 
 class Immediate:
     name = "immediate"
+    rolls_back = False
+
+    def check(self, config: AppConfig) -> None:
+        return None
 
     def roll(self, ops: MachineOps, machines: list[Machine], target: Target) -> None:
         for machine in machines:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from hangar.control.strategies import Strategy
+from hangar.control.strategies.bluegreen import BlueGreen
+from hangar.control.strategies.canary import Canary
 from hangar.control.strategies.immediate import Immediate
 from hangar.control.strategies.rolling import Rolling
 from hangar.errors import InvalidInput
 
-STRATEGIES: dict[str, Strategy] = {s.name: s for s in (Rolling(), Immediate())}
+STRATEGIES: dict[str, Strategy] = {
+    s.name: s for s in (Rolling(), Immediate(), Canary(), BlueGreen())
+}
 
 
 def strategy_named(name: str) -> Strategy:
@@ -15,6 +19,6 @@ def strategy_named(name: str) -> Strategy:
         return STRATEGIES[name]
     except KeyError:
         raise InvalidInput(
-            f"deploy strategy {name!r} is not available on this server",
+            f"deploy strategy {name!r} is not known",
             hint=f"use one of: {', '.join(STRATEGIES)}",
         ) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hangar.appconfig.model import AppConfig
 from hangar.control.machines import MachineOps, Target
 from hangar.domain.rollout import batches
 from hangar.store.models import Machine
@@ -9,6 +10,10 @@ from hangar.store.models import Machine
 
 class Rolling:
     name = "rolling"
+    rolls_back = True
+
+    def check(self, config: AppConfig) -> None:
+        return None
 
     def roll(self, ops: MachineOps, machines: list[Machine], target: Target) -> None:
         deploy = target.config.deploy

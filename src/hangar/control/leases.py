@@ -1,0 +1,108 @@
+"""One change per app at a time: a lease in the store, renewed while held, that expires.
+
+A lease left behind by a killed server expires after its time to live, and a
+server starting up drops every lease (no work of an earlier process survives it).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hangar.errors import Conflict
+from hangar.store.database import Database
+from hangar.store.models import App, Lease
+
+TTL_S = 30.0
+POLL_S = 0.5
+
+
+def acquire(db: Database, app: str, holder: str, description: str, ttl_s: float = TTL_S) -> None:
+    """Take the app's lease or raise Conflict naming who holds it."""
+    now = datetime.now(UTC)
+    try:
+        with db.session() as session:
+            app_id = _app_id(session, app)
+            lease = session.get(Lease, app_id)
+            if lease is not None and lease.holder != holder and _aware(lease.expires_at) > now:
+                raise Conflict(
+                    f"{lease.description} of {app} is still running",
+                    hint="wait for it to finish, or pass --wait-for-lock",
+                )
+            if lease is None:
+                lease = Lease(app_id=app_id)
+                session.add(lease)
+            lease.holder, lease.description = holder, description
+            lease.expires_at = now + timedelta(seconds=ttl_s)
+    except IntegrityError as exc:  # another server took it in the same instant
+        raise Conflict(f"another change of {app} just started", hint="try again") from exc
+
+
+def acquire_waiting(
+    db: Database, app: str, holder: str, description: str, timeout_s: float
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            acquire(db, app, holder, description)
+            return
+        except Conflict:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(POLL_S)
+
+
+def release(db: Database, app: str, holder: str) -> None:
+    with db.session() as session:
+        app_id = session.scalar(select(App.id).where(App.name == app))
+        session.execute(delete(Lease).where(Lease.app_id == app_id, Lease.holder == holder))
+
+
+def drop_all(db: Database) -> None:
+    with db.session() as session:
+        session.execute(delete(Lease))
+
+
+@contextmanager
+def held(db: Database, app: str, holder: str, ttl_s: float = TTL_S) -> Iterator[None]:
+    """Keep renewing an acquired lease while the block runs, release it after."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(ttl_s / 3):
+            _extend(db, app, holder, ttl_s)
+
+    renewer = threading.Thread(target=renew, daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        renewer.join()
+        release(db, app, holder)
+
+
+def _extend(db: Database, app: str, holder: str, ttl_s: float) -> None:
+    with db.session() as session:
+        lease = session.get(Lease, _app_id(session, app))
+        if lease is not None and lease.holder == holder:
+            lease.expires_at = datetime.now(UTC) + timedelta(seconds=ttl_s)
+
+
+def _app_id(session: Session, app: str) -> int:
+    app_id = session.scalar(select(App.id).where(App.name == app))
+    if app_id is None:
+        raise Conflict(f"app {app} no longer exists")
+    return app_id
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives naive datetimes back; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,76 @@
+"""Auto-rollback: put the machines a failed deploy touched back on the release they ran."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from hangar.appconfig.model import AppConfig
+from hangar.control.apps import app_machines
+from hangar.control.machines import MachineOps, Target
+from hangar.control.platform import Platform
+from hangar.domain.states import MachineState
+from hangar.store.models import App, Release
+
+RESTORE_TIMEOUT_S = 120.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Which release each machine ran, and how to run each of those releases."""
+
+    machines: dict[str, int]
+    targets: dict[int, Target]
+
+
+def take_snapshot(platform: Platform, app_name: str) -> Snapshot:
+    with platform.db.session() as session:
+        app = session.scalar(select(App).where(App.name == app_name))
+        if app is None:
+            return Snapshot({}, {})
+        machines = {
+            m.id: m.release_version
+            for m in app_machines(session, app)
+            if m.state == MachineState.STARTED
+        }
+        releases = session.scalars(
+            select(Release).where(
+                Release.app_id == app.id, Release.version.in_(set(machines.values()))
+            )
+        )
+        targets = {
+            r.version: Target(r.version, r.image, AppConfig.model_validate(r.config))
+            for r in releases
+        }
+    return Snapshot(machines, targets)
+
+
+def restore(ops: MachineOps, app_name: str, snapshot: Snapshot) -> list[str]:
+    """Bring every machine back to its snapshot release; destroy machines it did not have.
+
+    Returns the ids of the machines that were put back.
+    """
+    platform = ops.platform
+    with platform.db.session() as session:
+        app = session.scalar(select(App).where(App.name == app_name))
+        machines = app_machines(session, app) if app is not None else []
+    restored = []
+    for machine in machines:
+        version = snapshot.machines.get(machine.id)
+        target = snapshot.targets.get(version) if version is not None else None
+        if target is None:
+            if machine.id not in snapshot.machines and machine.state != MachineState.STOPPED:
+                ops.destroy(app_name, machine, _any_config(snapshot, machine.id))
+            continue
+        if machine.release_version == version and machine.state == MachineState.STARTED:
+            continue
+        ops.events.emit("machine", f"Rolling machine {machine.id} back to v{version}")
+        ops.take_down(app_name, machine, target.config)
+        ops.bring_up(machine.id, target, machine.region, RESTORE_TIMEOUT_S)
+        restored.append(machine.id)
+    return restored
+
+
+def _any_config(snapshot: Snapshot, machine_id: str) -> AppConfig:
+    return next(iter(snapshot.targets.values())).config

@@ -1,0 +1,52 @@
+"""`hangar rollback [vN]`: deploy an earlier release's image and config as a new release."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from hangar.appconfig.model import AppConfig
+from hangar.control.apps import app_releases, get_app
+from hangar.control.deploys import DeployRequest
+from hangar.control.platform import Platform
+from hangar.domain.states import ReleaseStatus
+from hangar.errors import InvalidInput, NotFound
+from hangar.store.models import Release, User
+
+
+def rollback_request(
+    platform: Platform, user: User, app_name: str, version: int | None
+) -> DeployRequest:
+    with platform.db.session() as session:
+        release = _target(session, user, app_name, version)
+        image, config, target_version = release.image, release.config, release.version
+    if not platform.runtime.image_exists(image):
+        raise NotFound(
+            f"the image of v{target_version} ({image}) is no longer on this server",
+            hint="roll back to a more recent release, or deploy again from source",
+        )
+    return DeployRequest(
+        app=app_name,
+        user_email=user.email,
+        config=AppConfig.model_validate(config),
+        image=image,
+        description=f"Rollback to v{target_version}",
+    )
+
+
+def _target(session: Session, user: User, app_name: str, version: int | None) -> Release:
+    releases = app_releases(session, get_app(session, user, app_name))
+    if version is not None:
+        for release in releases:
+            if release.version == version:
+                return release
+        raise NotFound(
+            f"app {app_name} has no release v{version}",
+            hint=f"list them with `hangar releases -a {app_name}`",
+        )
+    complete = [r for r in releases if r.status == ReleaseStatus.COMPLETE]
+    if len(complete) < 2:
+        raise InvalidInput(
+            f"app {app_name} has no earlier complete release to roll back to",
+            hint="pass a version, e.g. `hangar rollback 3`",
+        )
+    return complete[1]

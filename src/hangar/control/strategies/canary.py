@@ -1,0 +1,27 @@
+"""Canary: one extra machine on the new release must come up healthy, then a rolling update."""
+
+from __future__ import annotations
+
+from hangar.appconfig.model import AppConfig
+from hangar.control.machines import MachineOps, Target
+from hangar.control.strategies.rolling import Rolling
+from hangar.domain.names import new_machine_id
+from hangar.store.models import Machine
+
+
+class Canary:
+    name = "canary"
+    rolls_back = True
+
+    def check(self, config: AppConfig) -> None:
+        return None
+
+    def roll(self, ops: MachineOps, machines: list[Machine], target: Target) -> None:
+        first = machines[0]
+        canary_id = new_machine_id()
+        ops.events.emit("phase", f"Starting canary machine {canary_id}")
+        ops.create(first.app_id, canary_id, target, first.region)
+        ops.bring_up(canary_id, target, first.region, target.config.deploy.wait_timeout)
+        canary = ops.machine(canary_id)
+        ops.destroy(target.app, canary, target.config)
+        Rolling().roll(ops, machines, target)
