@@ -61,14 +61,14 @@ def test_machine_stop_and_start_take_it_out_of_and_back_into_routing(cli, server
     assert len(hosts) == 2
 
 
-def test_failing_health_check_stops_the_deploy_and_keeps_serving(cli, server, project):
+def test_without_rollback_a_failing_check_stops_the_deploy_and_keeps_serving(cli, server, project):
     name = app_name()
     write_fly_toml(project, name)
     cli.ok("apps", "create", name)
     cli.ok("deploy", cwd=project)
     before = {m["id"]: m for m in _machines(cli, name)}
     write_fly_toml(project, name, '[[http_service.checks]]\npath = "/missing"\ninterval = "1s"\n')
-    result = cli("deploy", "--wait-timeout", "3", cwd=project)
+    result = cli("deploy", "--wait-timeout", "3", "--no-rollback", cwd=project)
     assert result.returncode == 1
     assert "failed its health checks" in result.stderr
     assert "httpd listening" in result.stderr  # the machine's last log lines
