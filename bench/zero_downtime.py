@@ -97,8 +97,11 @@ def slow_request(server: RunningServer, app: str, results: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--redeploys", type=int, default=5)
+    parser.add_argument("--redeploys", type=int, default=5, help="redeploys per strategy")
     parser.add_argument("--rate", type=float, default=400, help="total requests a second")
+    parser.add_argument(
+        "--strategies", default="rolling", help="comma-separated, e.g. rolling,canary,bluegreen"
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="hangar-bench-"))
@@ -113,55 +116,74 @@ def main() -> None:
         cli.ok("deploy", "-a", app, cwd=project)
         print(
             f"deployed {app}; load {args.rate:.0f} req/s through the edge on "
-            f"127.0.0.1:{server.http_port}, {args.redeploys} redeploys"
+            f"127.0.0.1:{server.http_port}, {args.redeploys} redeploys per strategy"
         )
-        run_redeploys(server, cli, app, project, args)
+        for strategy in args.strategies.split(","):
+            print(f"strategy {strategy}:")
+            with Load(server, app, args.rate) as load:
+                durations, slow = redeploy(cli, server, app, project, strategy, args.redeploys)
+            load.report(durations, slow)
     finally:
         cli("apps", "destroy", app, "--yes")
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_redeploys(
-    server: RunningServer, cli: Cli, app: str, project: Path, args: argparse.Namespace
-) -> None:
-    tally, stop = Tally(), threading.Event()
-    workers = [
-        threading.Thread(
-            target=drive_load, args=(server, app, args.rate / 4, keep_alive, tally, stop)
-        )
-        for keep_alive in (True, True, False, False)
-    ]
-    for worker in workers:
-        worker.start()
+class Load:
+    """Constant load through the edge while the block runs; `report` prints the tally."""
+
+    def __init__(self, server: RunningServer, app: str, rate: float) -> None:
+        self.tally, self.stop = Tally(), threading.Event()
+        self.workers = [
+            threading.Thread(
+                target=drive_load,
+                args=(server, app, rate / len(KINDS), keep_alive, self.tally, self.stop),
+            )
+            for keep_alive in KINDS
+        ]
+
+    def __enter__(self) -> Load:
+        self.started = time.monotonic()
+        for worker in self.workers:
+            worker.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop.set()
+        for worker in self.workers:
+            worker.join()
+        self.elapsed = time.monotonic() - self.started
+
+    def report(self, durations: list[float], slow: list[str]) -> None:
+        tally = self.tally
+        rate = tally.sent / self.elapsed
+        print(f"  requests sent:        {tally.sent} ({rate:.0f} req/s over {self.elapsed:.0f}s)")
+        print(f"  non-2xx responses:    {tally.non_2xx} {dict(tally.statuses)}")
+        print(f"  connection errors:    {sum(tally.errors.values())} {dict(tally.errors)}")
+        if slow:
+            print(f"  slow requests:        {', '.join(slow)}")
+        if durations:
+            print(f"  median time:          {statistics.median(durations):.1f}s")
+
+
+def redeploy(
+    cli: Cli, server: RunningServer, app: str, project: Path, strategy: str, count: int
+) -> tuple[list[float], list[str]]:
+    """`count` redeploys with a 5-second request in flight as each begins."""
     slow_results: list[str] = []
     durations: list[float] = []
-    started = time.monotonic()
-    try:
-        for number in range(1, args.redeploys + 1):
-            (project / "www" / "index.html.in").write_text(
-                f"<h1>redeploy {number} @VERSION@</h1>\n"
-            )
-            slow = threading.Thread(target=slow_request, args=(server, app, slow_results))
-            slow.start()
-            time.sleep(0.5)  # the slow request is in flight when the deploy begins
-            began = time.monotonic()
-            cli.ok("deploy", "-a", app, cwd=project)
-            durations.append(time.monotonic() - began)
-            slow.join()
-            print(f"  redeploy {number}: {durations[-1]:.1f}s, slow request {slow_results[-1]}")
-    finally:
-        stop.set()
-        for worker in workers:
-            worker.join()
-    elapsed = time.monotonic() - started
-    print(
-        f"requests sent:        {tally.sent} ({tally.sent / elapsed:.0f} req/s over {elapsed:.0f}s)"
-    )
-    print(f"non-2xx responses:    {tally.non_2xx} {dict(tally.statuses)}")
-    print(f"connection errors:    {sum(tally.errors.values())} {dict(tally.errors)}")
-    print(f"slow requests:        {', '.join(slow_results)}")
-    print(f"median redeploy time: {statistics.median(durations):.1f}s")
+    for number in range(1, count + 1):
+        page = project / "www" / "index.html.in"
+        page.write_text(f"<h1>{strategy} {number} @VERSION@</h1>\n")
+        slow = threading.Thread(target=slow_request, args=(server, app, slow_results))
+        slow.start()
+        time.sleep(0.5)  # the slow request is in flight when the deploy begins
+        began = time.monotonic()
+        cli.ok("deploy", "-a", app, "--strategy", strategy, cwd=project)
+        durations.append(time.monotonic() - began)
+        slow.join()
+        print(f"  redeploy {number}: {durations[-1]:.1f}s, slow request {slow_results[-1]}")
+    return durations, slow_results
 
 
 if __name__ == "__main__":

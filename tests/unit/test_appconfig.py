@@ -62,3 +62,17 @@ def test_not_toml_is_a_config_error(tmp_path):
     bad.write_text("app = \n")
     with pytest.raises(ConfigInvalid, match="not valid TOML"):
         load_file(bad)
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5])
+def test_max_unavailable_must_be_a_count_or_a_fraction(value):
+    with pytest.raises(ConfigInvalid, match="deploy.max_unavailable"):
+        parse({"app": "x", "deploy": {"max_unavailable": value}})
+
+
+@pytest.mark.parametrize("value", [0.25, 1, 3])
+def test_max_unavailable_accepts_counts_and_fractions(value):
+    assert (
+        parse({"app": "x", "deploy": {"max_unavailable": value}}).config.deploy.max_unavailable
+        == value
+    )

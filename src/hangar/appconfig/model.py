@@ -32,7 +32,7 @@ class Deploy(Section):
     @field_validator("max_unavailable")
     @classmethod
     def _positive(cls, value: float) -> float:
-        if value <= 0:
+        if value <= 0 or (value > 1 and value != int(value)):
             raise ValueError("expected a count of at least 1 or a fraction between 0 and 1")
         return value
 
