@@ -50,6 +50,7 @@ class ContainerInfo:
     host_port: int | None  # internal_port as published on 127.0.0.1
     image: str = ""
     exit_code: int | None = None
+    oom_killed: bool = False  # the kernel killed a process of it for going over its memory
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,22 @@ class Runtime(Protocol):
 
     def remove_image(self, ref: str) -> None:
         """Remove an image; a missing or still-used image is not an error."""
+        ...
+
+    def image_tags(self, repository: str) -> set[str]:
+        """The `repository:tag` references of `repository` present on the engine."""
+        ...
+
+    def dangling_images(self) -> list[str]:
+        """The ids of dangling images: untagged, and no other image's parent."""
+        ...
+
+    def remove_dangling_image(self, image_id: str) -> bool:
+        """Remove an image by id only if it is still untagged; True if it was removed.
+
+        Docker also removes its untagged parents that nothing else uses. A
+        missing image, a tagged one or one a container uses is left alone.
+        """
         ...
 
 

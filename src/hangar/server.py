@@ -15,11 +15,14 @@ from hangar.builder.docker_builder import DockerBuilder
 from hangar.control.deploys import Deployer
 from hangar.control.platform import Platform, Settings
 from hangar.control.reconcile import reconcile
+from hangar.control.restart_monitor import RestartMonitor
+from hangar.control.secrets import SecretStore
 from hangar.edge.haproxy import HAProxyEdge
 from hangar.edge.health import HttpProbe
 from hangar.edge.supervisor import EdgeSupervisor
 from hangar.runtime.docker_runtime import DockerRuntime
 from hangar.store.database import Database, sqlite_url
+from hangar.store.secret_box import SecretBox, default_key_file
 
 log = logging.getLogger("hangar")
 
@@ -33,6 +36,8 @@ class ServerOptions:
     http_port: int = 80
     domain: str = "localhost"
     database_url: str | None = None
+    secrets_key_file: Path | None = None  # default: default_key_file()
+    keep_images: int = 5  # release images kept per app
 
 
 def default_data_dir() -> Path:
@@ -48,6 +53,7 @@ def instance_id(data_dir: Path) -> str:
 
 def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
     options.data_dir.mkdir(parents=True, exist_ok=True)
+    box = SecretBox.from_file(options.secrets_key_file or default_key_file())
     db = Database(options.database_url or sqlite_url(options.data_dir))
     db.migrate()
     edge = HAProxyEdge(
@@ -56,9 +62,12 @@ def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
         http_port=options.http_port,
         domain=options.domain,
     )
-    settings = Settings(options.data_dir, options.domain, options.http_port)
+    settings = Settings(
+        options.data_dir, options.domain, options.http_port, keep_images=options.keep_images
+    )
     runtime = DockerRuntime(instance=instance_id(options.data_dir))
     platform = Platform(db, runtime, DockerBuilder(), edge, HttpProbe(), settings)
+    platform.secrets = SecretStore(db, box)
     return platform, edge
 
 
@@ -70,6 +79,8 @@ def serve(options: ServerOptions) -> None:
     reconcile(platform)
     supervisor = EdgeSupervisor(edge)
     supervisor.start()
+    restarts = RestartMonitor(platform)  # restarts exited machines per their [[restart]]
+    restarts.start()
     log.info("edge serving http://*.%s:%d", options.domain, options.http_port)
     try:
         uvicorn.run(
@@ -79,6 +90,7 @@ def serve(options: ServerOptions) -> None:
             log_level="info",
         )
     finally:
+        restarts.stop()
         supervisor.stop()
         # The data plane outlives the control plane: HAProxy keeps serving the apps
         # and the next `hangar server` adopts it.

@@ -41,6 +41,15 @@ class FakeRuntime:
         self.containers[container_id] = replace(self.containers[container_id], state="exited")
         self.journal.append(f"stop {self.containers[container_id].machine_id}")
 
+    def crash(self, container_id: str, exit_code: int = 1, oom_killed: bool = False) -> None:
+        """The container's main process exits on its own (or the kernel kills it)."""
+        self.containers[container_id] = replace(
+            self.containers[container_id],
+            state="exited",
+            exit_code=exit_code,
+            oom_killed=oom_killed,
+        )
+
     def start(self, container_id: str) -> ContainerInfo:
         info = replace(self.containers[container_id], state="running")
         self.containers[container_id] = info
@@ -65,6 +74,19 @@ class FakeRuntime:
 
     def remove_image(self, ref: str) -> None:
         self.images.discard(ref)
+
+    def image_tags(self, repository: str) -> set[str]:
+        return {ref for ref in self.images if ref.startswith(f"{repository}:")}
+
+    def dangling_images(self) -> list[str]:
+        """Untagged images are the `sha256:…` entries of `images`."""
+        return sorted(ref for ref in self.images if ref.startswith("sha256:"))
+
+    def remove_dangling_image(self, image_id: str) -> bool:
+        if not image_id.startswith("sha256:") or image_id not in self.images:
+            return False
+        self.images.discard(image_id)
+        return True
 
 
 @dataclass

@@ -128,7 +128,7 @@ def test_one_deploy_per_app_at_a_time(cli, server, app):
     first = subprocess.Popen(
         [HANGAR, "deploy"],
         cwd=project,
-        env={**__import__("os").environ, **env},
+        env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -95,6 +95,8 @@ def start_server(
         "127.0.0.1",
         "--http-port",
         str(http_port),
+        "--secrets-key-file",  # never /etc/hangar: a later --secrets-key-file in extra wins
+        str(data_dir / "secrets.key"),
         *extra,
     ]
     with log_path.open("ab") as log:

@@ -66,7 +66,7 @@ def test_not_toml_is_a_config_error(tmp_path):
 
 @pytest.mark.parametrize("value", [0, -1, 1.5])
 def test_max_unavailable_must_be_a_count_or_a_fraction(value):
-    with pytest.raises(ConfigInvalid, match="deploy.max_unavailable"):
+    with pytest.raises(ConfigInvalid, match=r"deploy\.max_unavailable"):
         parse({"app": "x", "deploy": {"max_unavailable": value}})
 
 

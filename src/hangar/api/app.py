@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hangar.api.errors import install_error_handlers
-from hangar.api.routes import apps, auth, deploys, machines
+from hangar.api.routes import apps, auth, deploys, machines, scale, secrets
 from hangar.control.deploys import Deployer
 from hangar.control.platform import Platform
 
@@ -15,7 +15,7 @@ def create_api(platform: Platform, deployer: Deployer | None = None) -> FastAPI:
     api.state.platform = platform
     api.state.deployer = deployer or Deployer(platform)
     install_error_handlers(api)
-    for module in (auth, apps, deploys, machines):
+    for module in (auth, apps, deploys, machines, secrets, scale):
         api.include_router(module.router)
 
     @api.get("/healthz", include_in_schema=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 
 class Credentials(BaseModel):
@@ -46,6 +46,8 @@ class MachineOut(BaseModel):
     host_port: int | None
     created_at: datetime
     updated_at: datetime
+    restarts: int = 0  # automatic restarts since it was last deployed, started or restarted
+    last_exit: str | None = None  # how its container last ended: "oom killed", "exit 1"
 
 
 class ReleaseOut(BaseModel):
@@ -94,3 +96,24 @@ class ErrorOut(BaseModel):
     error: str
     message: str
     hint: str = ""
+
+
+class SecretOut(BaseModel):
+    """A secret as listed: its name and a digest of its value, never the value."""
+
+    name: str
+    digest: str
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class SecretsSet(BaseModel):
+    secrets: dict[str, SecretStr] = Field(min_length=1, description="NAME: value")
+    stage: bool = Field(default=False, description="Store without restarting the machines")
+
+
+class SecretsChangeOut(BaseModel):
+    app: str
+    names: list[str]
+    deployment: str | None = None  # the restart, when one started

@@ -29,6 +29,8 @@ def machine_out(machine: Machine) -> MachineOut:
         host_port=machine.host_port,
         created_at=machine.created_at,
         updated_at=machine.updated_at,
+        restarts=machine.restart_count or 0,
+        last_exit=machine.last_exit,
     )
 
 

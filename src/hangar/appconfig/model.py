@@ -7,6 +7,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from hangar.appconfig.durations import parse_duration
+from hangar.domain.restart_policy import DEFAULT_RETRIES
+from hangar.domain.vm_sizes import parse_memory_mb
+from hangar.errors import InvalidInput
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 STRATEGIES = ("rolling", "immediate", "canary", "bluegreen")
@@ -66,7 +69,34 @@ class Vm(Section):
     size: str = "shared-cpu-1x"
     cpus: int | None = Field(default=None, ge=1)
     memory: str | int | None = None
+    memory_mb: int | None = None
     cpu_kind: str | None = None
+
+    @field_validator("memory", "memory_mb")
+    @classmethod
+    def _memory_amount(cls, value: str | int | None) -> str | int | None:
+        if value is not None:
+            try:
+                parse_memory_mb(value)
+            except InvalidInput as exc:
+                raise ValueError(f"{exc.message}; {exc.hint}") from None
+        return value
+
+
+class Restart(Section):
+    """fly's [[restart]]: what to do when a machine's main process exits."""
+
+    policy: Literal["always", "on-failure", "no"] = "on-failure"
+    retries: int = Field(default=DEFAULT_RETRIES, ge=0)
+    processes: list[str] = Field(default_factory=list)
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _fly_spellings(cls, value: Any) -> Any:
+        """fly.toml says `never` and flyctl `on-fail` for the Machines API's `no`, `on-failure`."""
+        if isinstance(value, str):
+            return {"never": "no", "on-fail": "on-failure"}.get(value, value)
+        return value
 
 
 class AppConfig(Section):
@@ -79,6 +109,7 @@ class AppConfig(Section):
     deploy: Deploy = Field(default_factory=Deploy)
     http_service: HttpService | None = None
     vm: list[Vm] = Field(default_factory=list)
+    restart: list[Restart] = Field(default_factory=list)
 
     @field_validator("kill_signal")
     @classmethod

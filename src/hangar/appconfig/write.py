@@ -33,6 +33,11 @@ def render(config: AppConfig) -> str:
         vms.append(tomlkit.item(vm.model_dump(exclude_none=True)))
     if config.vm:
         doc["vm"] = vms
+    if config.restart:
+        restarts = tomlkit.aot()
+        for restart in config.restart:
+            restarts.append(tomlkit.item(restart.model_dump(exclude={"processes"})))
+        doc["restart"] = restarts
     return tomlkit.dumps(doc)
 
 

@@ -1,4 +1,4 @@
-"""hangar apps list|create|destroy"""
+"""hangar apps list|create|destroy|restart"""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from hangar.cli.context import (
     client,
     out,
     print_json,
+    resolve_app,
     short_time,
     table,
 )
+from hangar.cli.follow import follow_operation
 from hangar.errors import InvalidInput
 
 app = typer.Typer(help="Manage apps", no_args_is_help=True)
@@ -60,3 +62,14 @@ def destroy(
         )
     client(api_url).destroy_app(name)
     out.print(f"Destroyed app [bold]{name}[/]")
+
+
+@app.command()
+def restart(
+    name: str | None = typer.Argument(None, help="App to restart (default: the app in ./fly.toml)"),
+    api_url: str = ApiUrlOption,
+) -> None:
+    """Restart the app's machines one at a time on their release (no new release)."""
+    app_name = resolve_app(name)
+    out.print(f"==> Restarting the machines of [bold]{app_name}[/]")
+    follow_operation(client(api_url).restart_app(app_name))

@@ -65,8 +65,11 @@ def machines_table(machines: list[dict[str, Any]], title: str | None = None) -> 
             f"v{m['release']}",
             m["checks"],
             m["region"],
+            m.get("restarts", 0),
+            m.get("last_exit") or "",
             short_time(m["updated_at"]),
         ]
         for m in machines
     ]
-    table(["ID", "STATE", "RELEASE", "CHECKS", "REGION", "UPDATED"], rows, title=title)
+    columns = ["ID", "STATE", "RELEASE", "CHECKS", "REGION", "RESTARTS", "LAST EXIT", "UPDATED"]
+    table(columns, rows, title=title)

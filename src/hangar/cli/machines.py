@@ -1,4 +1,4 @@
-"""hangar machines list|start|stop|destroy"""
+"""hangar machines list|start|stop|destroy|clone"""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from hangar.cli.context import (
     print_json,
     resolve_app,
 )
+from hangar.cli.follow import follow_operation
 from hangar.errors import InvalidInput
 
 app = typer.Typer(help="Manage the app's machines", no_args_is_help=True)
@@ -65,3 +66,11 @@ def destroy(
         )
     client(api_url).machine_action(resolve_app(app_), machine_id, "destroy")
     out.print(f"Machine {machine_id} destroyed")
+
+
+@app.command()
+def clone(
+    machine_id: str = MachineArg, app_: str | None = AppOption, api_url: str = ApiUrlOption
+) -> None:
+    """Add a machine with the same release and config as ID (health-checked, then routed)."""
+    follow_operation(client(api_url).clone_machine(resolve_app(app_), machine_id))

@@ -8,7 +8,7 @@ import click
 import typer
 from rich.markup import escape
 
-from hangar.cli import apps, auth, config_cmd, machines
+from hangar.cli import apps, auth, config_cmd, machines, scale, secrets
 from hangar.cli.context import err
 from hangar.cli.deploy import deploy
 from hangar.cli.launch import launch
@@ -27,6 +27,8 @@ cli.add_typer(auth.app, name="auth")
 cli.add_typer(apps.app, name="apps")
 cli.add_typer(machines.app, name="machines")
 cli.add_typer(config_cmd.app, name="config")
+cli.add_typer(secrets.app, name="secrets")
+cli.add_typer(scale.app, name="scale")
 cli.command()(launch)
 cli.command()(deploy)
 cli.command()(rollback)

@@ -19,6 +19,21 @@ def server(
     database_url: str | None = typer.Option(
         None, "--database-url", envvar="HANGAR_DATABASE_URL", help="postgresql://… (default SQLite)"
     ),
+    secrets_key_file: Path | None = typer.Option(
+        None,
+        "--secrets-key-file",
+        envvar="HANGAR_SECRETS_KEY_FILE",
+        help="Fernet key encrypting app secrets, kept apart from the database; created (0600) "
+        "if missing (default /etc/hangar/secrets.key as root, else ~/.config/hangar/secrets.key)",
+    ),
+    keep_images: int = typer.Option(
+        5,
+        "--keep-images",
+        min=1,
+        metavar="N",
+        help="Keep the images of each app's last N releases; older ones are pruned after "
+        "each successful deploy",
+    ),
 ) -> None:
     """Run the control plane API, the edge and the deploy engine."""
     serve(
@@ -30,5 +45,7 @@ def server(
             http_port=http_port,
             domain=domain,
             database_url=database_url,
+            secrets_key_file=secrets_key_file,
+            keep_images=keep_images,
         )
     )

@@ -102,6 +102,43 @@ class HangarClient:
             params["machine"] = machine
         return self._stream(f"/v1/apps/{app}/logs", params=params)
 
+    # secrets (values go up, never come back)
+    def secrets(self, app: str) -> list[dict[str, Any]]:
+        return self._list("GET", f"/v1/apps/{app}/secrets")
+
+    def set_secrets(self, app: str, values: dict[str, str], stage: bool) -> dict[str, Any]:
+        body = {"secrets": values, "stage": stage}
+        return self._object("POST", f"/v1/apps/{app}/secrets", json=body)
+
+    def unset_secrets(self, app: str, names: list[str], stage: bool) -> dict[str, Any]:
+        params: dict[str, Any] = {"names": names, "stage": stage}
+        return self._object("DELETE", f"/v1/apps/{app}/secrets", params=params)
+
+    def deploy_secrets(self, app: str) -> dict[str, Any]:
+        return self._object("POST", f"/v1/apps/{app}/secrets/deploy")
+
+    # scaling, restarts, clones (count, restart and clone stream their events)
+    def scale_show(self, app: str) -> dict[str, Any]:
+        return self._object("GET", f"/v1/apps/{app}/scale")
+
+    def scale_plan(self, app: str, count: int) -> dict[str, Any]:
+        return self._object("POST", f"/v1/apps/{app}/scale/plan", json={"count": count})
+
+    def scale_count(self, app: str, count: int) -> Iterator[dict[str, Any]]:
+        return self._stream(f"/v1/apps/{app}/scale/count", "POST", json={"count": count})
+
+    def scale_vm(self, app: str, size: str | None, memory: int | str | None) -> str:
+        body = self._object(
+            "POST", f"/v1/apps/{app}/scale/vm", json={"size": size, "memory": memory}
+        )
+        return str(body["id"])
+
+    def restart_app(self, app: str) -> Iterator[dict[str, Any]]:
+        return self._stream(f"/v1/apps/{app}/restart", "POST")
+
+    def clone_machine(self, app: str, machine_id: str) -> Iterator[dict[str, Any]]:
+        return self._stream(f"/v1/apps/{app}/machines/{machine_id}/clone", "POST")
+
     # plumbing
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
@@ -117,9 +154,9 @@ class HangarClient:
     def _list(self, method: str, path: str, **kwargs: Any) -> list[dict[str, Any]]:
         return cast(list[dict[str, Any]], self._json(method, path, **kwargs))
 
-    def _stream(self, path: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def _stream(self, path: str, method: str = "GET", **kwargs: Any) -> Iterator[dict[str, Any]]:
         try:
-            with self._http.stream("GET", path, timeout=None, **kwargs) as response:
+            with self._http.stream(method, path, timeout=None, **kwargs) as response:
                 if response.is_error:
                     response.read()
                     _raise_for_error(response)

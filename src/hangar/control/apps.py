@@ -51,6 +51,7 @@ def destroy_app(platform: Platform, user: User, name: str) -> None:
         app = get_app(session, user, name)
         images = {release.image for release in app_releases(session, app)}
     platform.edge.remove_app(name)
+    platform.platform_log.forget(name)
     for container in platform.runtime.list_managed(app=name):
         platform.runtime.remove(container.container_id)
     for image in images:

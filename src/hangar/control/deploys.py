@@ -20,10 +20,12 @@ from hangar.appconfig.model import AppConfig
 from hangar.control import leases
 from hangar.control.apps import app_machines
 from hangar.control.events import EventLog
+from hangar.control.images import prune_after_deploy
 from hangar.control.machines import MachineOps, Target
 from hangar.control.platform import Platform
 from hangar.control.recovery import Snapshot, restore, take_snapshot
 from hangar.control.release_command import run_release_command
+from hangar.control.secrets import mark_deployed
 from hangar.control.strategies.registry import strategy_named
 from hangar.domain.names import new_machine_id
 from hangar.domain.rollout import first_deploy_count
@@ -221,11 +223,13 @@ class Deployer:
             app = _app(session, request.app)
             app.status = AppStatus.DEPLOYED
             _set_release_status(session, app, deployment.release, ReleaseStatus.COMPLETE, "")
+            mark_deployed(session, app, deployment.release)
         deployment.status = ReleaseStatus.COMPLETE
         url = self.platform.settings.app_url(request.app)
         deployment.events.emit(
             "done", f"Visit your newly deployed app at {url}", url=url, status="complete"
         )
+        prune_after_deploy(self.platform, deployment, list(self._deployments.values()))
 
     def _fail(self, deployment: Deployment, error: HangarError) -> None:
         rolled_back = isinstance(error, RolledBack) and error.complete

@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from hangar.control.apps import app_machines, get_app
 from hangar.control.platform import Platform
@@ -27,13 +28,22 @@ def app_logs(
     """
     sources = _containers(platform, user, app, machine_id)
     if follow:
-        return _merged(platform, sources, tail)
+        return _merged(platform, sources, tail, _PlatformSource(app, machine_id))
     lines = [
         line
         for container_id, mid in sources
         for line in platform.runtime.logs(container_id, mid, tail=tail)
     ]
+    lines += platform.platform_log.lines(app, machine_id, tail)
     return iter(sorted(lines, key=lambda line: line.timestamp))
+
+
+@dataclass(frozen=True)
+class _PlatformSource:
+    """The platform's own lines about the app (control/platform_log.py)."""
+
+    app: str
+    machine_id: str | None
 
 
 def _containers(
@@ -49,9 +59,16 @@ def _containers(
 
 
 def _merged(
-    platform: Platform, sources: list[tuple[str, str]], tail: int
+    platform: Platform, sources: list[tuple[str, str]], tail: int, own: _PlatformSource
 ) -> Iterator[LogLine | None]:
     lines: queue.Queue[LogLine] = queue.Queue()
+    for line in platform.platform_log.lines(own.app, own.machine_id, tail):
+        lines.put(line)
+    stopped = threading.Event()
+
+    def pump_platform() -> None:
+        for line in platform.platform_log.follow(own.app, own.machine_id, stopped):
+            lines.put(line)
 
     def pump(container_id: str, machine_id: str) -> None:
         try:
@@ -62,8 +79,12 @@ def _merged(
 
     for container_id, machine_id in sources:
         threading.Thread(target=pump, args=(container_id, machine_id), daemon=True).start()
-    while True:
-        try:
-            yield lines.get(timeout=1.0)
-        except queue.Empty:
-            yield None
+    threading.Thread(target=pump_platform, daemon=True).start()
+    try:
+        while True:
+            try:
+                yield lines.get(timeout=1.0)
+            except queue.Empty:
+                yield None
+    finally:
+        stopped.set()

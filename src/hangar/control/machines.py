@@ -11,7 +11,7 @@ from hangar.control.platform import Platform
 from hangar.control.specs import container_spec, health_checks
 from hangar.domain.states import CheckStatus, MachineState
 from hangar.errors import HangarError, HealthCheckFailed, NotFound
-from hangar.ports import Backend
+from hangar.ports import Backend, ContainerInfo
 from hangar.store.models import Machine
 
 LOG_LINES_ON_FAILURE = 15
@@ -58,8 +58,20 @@ class MachineOps:
         """Run the machine's container, wait for its checks, route traffic to it.
 
         With `timeout_s` None the checks are not waited for; with `route` False the
-        machine is kept out of the edge until `route_in`.
+        machine is kept out of the edge until `route_in`. A fresh start: the count of
+        automatic restarts begins again.
         """
+        self.save(machine_id, restart_count=0, last_exit=None)
+        info = self.launch(machine_id, target, region)
+        checks = health_checks(target.config)
+        if info.host_port is not None and checks and timeout_s is not None:
+            self._wait_healthy(machine_id, info.container_id, info.host_port, checks, timeout_s)
+        self.save(machine_id, state=MachineState.STARTED, checks=CheckStatus.PASSING)
+        if route:
+            self.route_in(target.app, machine_id)
+
+    def launch(self, machine_id: str, target: Target, region: str) -> ContainerInfo:
+        """Run a new container for the machine (replacing its old one) and record it."""
         secrets = self.platform.secrets.env_for(target.app)
         spec = container_spec(
             target.config, machine_id, target.version, target.image, region, secrets
@@ -73,12 +85,7 @@ class MachineOps:
             checks=CheckStatus.UNKNOWN,
         )
         self.events.emit("machine", f"Machine {machine_id} started, waiting for health checks")
-        checks = health_checks(target.config)
-        if info.host_port is not None and checks and timeout_s is not None:
-            self._wait_healthy(machine_id, info.container_id, info.host_port, checks, timeout_s)
-        self.save(machine_id, state=MachineState.STARTED, checks=CheckStatus.PASSING)
-        if route:
-            self.route_in(target.app, machine_id)
+        return info
 
     def route_in(self, app: str, machine_id: str) -> None:
         with self.platform.db.session() as session:

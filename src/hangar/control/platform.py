@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hangar.control.platform_log import PlatformLog
 from hangar.ports import Builder, Edge, HealthProbe, Runtime, Secrets
 from hangar.store.database import Database
 
@@ -15,6 +16,7 @@ class Settings:
     domain: str = "localhost"
     http_port: int = 80
     drain_timeout_s: float = 30.0
+    keep_images: int = 5  # release images kept per app (see control/images.py)
 
     def app_url(self, app: str) -> str:
         port = "" if self.http_port == 80 else f":{self.http_port}"
@@ -37,6 +39,7 @@ class Platform:
     health: HealthProbe
     settings: Settings
     secrets: Secrets = field(default_factory=lambda: NoSecrets())
+    platform_log: PlatformLog = field(default_factory=PlatformLog)  # see control/platform_log.py
 
 
 class NoSecrets:

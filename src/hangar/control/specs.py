@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from hangar.appconfig.model import AppConfig
+from hangar.domain.restart_policy import RestartPolicy
+from hangar.domain.vm_sizes import VmResources, resources
 from hangar.ports import CheckSpec, ContainerSpec
-
-_MEMORY = re.compile(r"^(\d+)\s*(mb|gb)?$", re.IGNORECASE)
-_SIZE_MEMORY_MB = {"shared-cpu-1x": 256, "shared-cpu-2x": 512, "shared-cpu-4x": 1024}
 
 
 def container_spec(
@@ -29,7 +26,7 @@ def container_spec(
         "PRIMARY_REGION": config.primary_region,
         "FLY_RELEASE_VERSION": str(release),
     }
-    vm = config.vm[0] if config.vm else None
+    vm = vm_resources(config)
     return ContainerSpec(
         app=config.app,
         machine_id=machine_id,
@@ -37,21 +34,28 @@ def container_spec(
         image=image,
         env=env,
         internal_port=config.http_service.internal_port if config.http_service else None,
-        cpus=float(vm.cpus) if vm and vm.cpus else None,
-        memory_mb=memory_mb(vm.memory, vm.size) if vm else None,
+        cpus=float(vm.cpus) if vm.cpus else None,
+        memory_mb=vm.memory_mb,
         kill_signal=config.kill_signal,
         kill_timeout_s=int(config.kill_timeout),
     )
 
 
-def memory_mb(memory: str | int | None, size: str) -> int | None:
-    if memory is None:
-        return _SIZE_MEMORY_MB.get(size)
-    match = _MEMORY.match(str(memory).strip())
-    if match is None:
-        return None
-    amount = int(match.group(1))
-    return amount * 1024 if (match.group(2) or "").lower() == "gb" else amount
+def vm_resources(config: AppConfig) -> VmResources:
+    """The first [[vm]]'s size, cpus and memory (filled in from the size); no [[vm]], no limits."""
+    if not config.vm:
+        return VmResources(None, None, None)
+    vm = config.vm[0]
+    memory = vm.memory if vm.memory is not None else vm.memory_mb
+    return resources(vm.size, vm.cpus, memory)
+
+
+def restart_policy(config: AppConfig) -> RestartPolicy:
+    """The first [[restart]] (Hangar has one process group); fly's default without one."""
+    if not config.restart:
+        return RestartPolicy()
+    restart = config.restart[0]
+    return RestartPolicy(restart.policy, restart.retries)
 
 
 def health_checks(config: AppConfig) -> list[CheckSpec]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from hangar.ports import (
@@ -52,5 +53,10 @@ def resource_limits(spec: ContainerSpec) -> dict[str, Any]:
     if spec.memory_mb is not None:
         limits["mem_limit"] = f"{spec.memory_mb}m"
     if spec.cpus is not None:
-        limits["nano_cpus"] = round(spec.cpus * 1_000_000_000)
+        limits["nano_cpus"] = round(host_cpus(spec.cpus) * 1_000_000_000)
     return limits
+
+
+def host_cpus(cpus: float) -> float:
+    """A VM of more CPUs than the host has gets all of them (Docker refuses more)."""
+    return min(cpus, float(os.cpu_count() or 1))

@@ -129,6 +129,39 @@ class DockerRuntime:
                 if not is_conflict(exc):
                     raise
 
+    def image_tags(self, repository: str) -> set[str]:
+        """The `repository:tag` references of `repository` present on the engine."""
+        with docker_errors(f"listing the images of {repository}"):
+            summaries = self._api.images(name=repository)
+        tags = (tag for summary in summaries for tag in summary.get("RepoTags") or ())
+        return {tag for tag in tags if tag.startswith(f"{repository}:")}
+
+    def dangling_images(self) -> list[str]:
+        """The ids of dangling images: untagged, and no other image's parent."""
+        with docker_errors("listing dangling images"):
+            ids: list[str] = self._api.images(filters={"dangling": True}, quiet=True)
+        return ids
+
+    def remove_dangling_image(self, image_id: str) -> bool:
+        """Remove an image by id only if it is still untagged; True if it was removed.
+
+        Removing by id would untag a tagged image, so the tags are read first.
+        Docker also removes the untagged parents nothing else uses. A missing
+        image, a tagged one or one a container uses (409) is left alone.
+        """
+        with docker_errors(f"removing dangling image {image_id}"):
+            try:
+                if self._client.images.get(image_id).tags:
+                    return False
+                self._api.remove_image(image_id)
+            except docker.errors.NotFound:
+                return False
+            except docker.errors.APIError as exc:
+                if is_conflict(exc):
+                    return False
+                raise
+        return True
+
     # -- helpers -------------------------------------------------------------
 
     def _start_or_discard(self, container_id: str, name: str) -> None:

@@ -74,6 +74,9 @@ class Machine(Base):
     region: Mapped[str] = mapped_column(String(32))
     container_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
     host_port: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # automatic restarts since a deploy, start or restart last brought it up; how it last ended
+    restart_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_exit: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

@@ -88,6 +88,9 @@ class SecretBox:
 def _create_key_file(path: Path) -> None:
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _unusable(path, exc) from exc
+    try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
     except FileExistsError:
         return  # another process created it first: use that one
@@ -105,7 +108,9 @@ def _read_key_file(path: Path) -> bytes:
     except OSError as exc:
         raise _unusable(path, exc) from exc
     if mode & 0o077:
-        log.warning("the secrets key file %s is readable by others (mode %o)", path, mode)
+        log.warning(
+            "the secrets key file %s is open to other users (mode %o): chmod 600 it", path, mode
+        )
     if not key:
         raise SecretsKeyError(
             f"the secrets key file {path} is empty",
