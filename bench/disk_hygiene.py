@@ -65,7 +65,7 @@ def deploy(cli: Cli, app: str, project: Path, number: int, blob_kb: int) -> list
 
 
 def events_until_closed(cli: Cli, app: str, deployment: str) -> list[dict[str, Any]]:
-    """`hangar deploy` returns at "done"; the server closes the stream after the prune."""
+    """Every event of the deploy, its prune included."""
     token = cli.ok("auth", "token").stdout.strip()
     url = f"{cli.api_url}/v1/apps/{app}/deploys/{deployment}/events"
     headers = {"Authorization": f"Bearer {token}"}

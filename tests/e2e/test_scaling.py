@@ -334,6 +334,6 @@ def test_a_machine_over_its_memory_is_oom_killed_and_restarted(cli, server, engi
         logs = cli.ok("logs", "-a", name).stdout
         assert "leaking memory" in logs  # the last lines of the killed container are kept
         assert f"{victim['id']} [platform] Machine exited (oom killed); restarting (1/10)" in logs
-        assert server.get(name).status_code == 200
+        assert server.get(name, "/cgi-bin/info").status_code == 200
     finally:
         cli("apps", "destroy", name, "--yes")

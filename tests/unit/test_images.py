@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from hangar.control.accounts import signup
-from hangar.control.apps import create_app
+from hangar.control.apps import create_app, destroy_app
 from hangar.control.deploys import Deployer, DeployRequest
 from hangar.control.events import EventLog
 from hangar.control.images import (
@@ -268,8 +268,8 @@ def test_the_prune_is_reported_in_the_deploy_events(fake_platform, tmp_path):
     _deploy(deployer, tmp_path)
     deployment = _deploy(deployer, tmp_path)
     events = [e for e in deployment.events.follow() if e is not None]
-    assert [e["type"] for e in events][-2:] == ["done", "prune"]
-    assert events[-1]["images"] == [_release_images(fake_platform)[0]]
+    assert [e["type"] for e in events][-2:] == ["prune", "done"]
+    assert events[-2]["images"] == [_release_images(fake_platform)[0]]
 
 
 def test_a_stopped_machines_release_image_is_kept(fake_platform, tmp_path):
@@ -326,3 +326,21 @@ def test_an_image_another_app_was_deployed_with_is_kept(fake_platform, tmp_path)
         _deploy(deployer, tmp_path)
     assert first in fake_platform.runtime.images
     assert len(fake_platform.runtime.images) == 2
+
+
+def test_destroy_removes_the_apps_builds_but_not_an_image_deployed_with_image(
+    fake_platform, tmp_path
+):
+    _setup(fake_platform, keep=5)
+    fake_platform.runtime.images |= {BASE}
+    deployer = Deployer(fake_platform)
+    _deploy(deployer, tmp_path)
+    request = DeployRequest(
+        app="web", user_email="dev@example.com", config=http_config("web"), image=BASE
+    )
+    assert deployer.run_sync(request).status == "complete"
+    with fake_platform.db.session() as session:
+        user = session.scalar(select(User))
+        session.expunge(user)
+    destroy_app(fake_platform, user, "web")
+    assert fake_platform.runtime.images == {BASE}

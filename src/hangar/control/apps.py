@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hangar.control.images import is_release_image
 from hangar.control.platform import Platform
 from hangar.domain.names import generate_app_name, validate_app_name
 from hangar.domain.states import AppStatus
@@ -49,7 +50,7 @@ def destroy_app(platform: Platform, user: User, name: str) -> None:
     """Remove the app's route, containers and images, then the app itself."""
     with platform.db.session() as session:
         app = get_app(session, user, name)
-        images = {release.image for release in app_releases(session, app)}
+        images = {r.image for r in app_releases(session, app) if is_release_image(name, r.image)}
     platform.edge.remove_app(name)
     platform.platform_log.forget(name)
     for container in platform.runtime.list_managed(app=name):

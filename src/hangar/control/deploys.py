@@ -225,11 +225,11 @@ class Deployer:
             _set_release_status(session, app, deployment.release, ReleaseStatus.COMPLETE, "")
             mark_deployed(session, app, deployment.release)
         deployment.status = ReleaseStatus.COMPLETE
+        prune_after_deploy(self.platform, deployment, list(self._deployments.values()))
         url = self.platform.settings.app_url(request.app)
         deployment.events.emit(
             "done", f"Visit your newly deployed app at {url}", url=url, status="complete"
         )
-        prune_after_deploy(self.platform, deployment, list(self._deployments.values()))
 
     def _fail(self, deployment: Deployment, error: HangarError) -> None:
         rolled_back = isinstance(error, RolledBack) and error.complete

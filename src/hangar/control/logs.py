@@ -62,12 +62,11 @@ def _merged(
     platform: Platform, sources: list[tuple[str, str]], tail: int, own: _PlatformSource
 ) -> Iterator[LogLine | None]:
     lines: queue.Queue[LogLine] = queue.Queue()
-    for line in platform.platform_log.lines(own.app, own.machine_id, tail):
-        lines.put(line)
     stopped = threading.Event()
+    own_lines = platform.platform_log.follow(own.app, own.machine_id, stopped, tail)
 
     def pump_platform() -> None:
-        for line in platform.platform_log.follow(own.app, own.machine_id, stopped):
+        for line in own_lines:
             lines.put(line)
 
     def pump(container_id: str, machine_id: str) -> None:

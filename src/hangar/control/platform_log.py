@@ -74,12 +74,27 @@ class PlatformLog:
             self._rings.pop(app, None)
 
     def follow(
-        self, app: str, machine_id: str | None, stopped: threading.Event, poll_s: float = 1.0
+        self,
+        app: str,
+        machine_id: str | None,
+        stopped: threading.Event,
+        tail: int = 0,
+        poll_s: float = 1.0,
     ) -> Iterator[LogLine]:
-        """Lines written from now on, until `stopped` is set."""
+        """The last `tail` lines, then those written from this call on, until `stopped`."""
         with self._changed:
             ring = self._rings.setdefault(app, _Ring(self._size))
-            seen = ring.written
+            start = ring.written - min(max(tail, 0), len(ring.lines))
+        return self._follow(ring, start, machine_id, stopped, poll_s)
+
+    def _follow(
+        self,
+        ring: _Ring,
+        seen: int,
+        machine_id: str | None,
+        stopped: threading.Event,
+        poll_s: float,
+    ) -> Iterator[LogLine]:
         while not stopped.is_set():
             with self._changed:
                 if ring.written == seen:
