@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 
 from hangar.control.platform_log import PlatformLog
@@ -35,27 +36,28 @@ def test_kept_lines_keep_their_own_tag_and_time():
     assert log.lines("web") == [LogLine("m1", "2026-01-01T00:00:00.000000000Z", "app output")]
 
 
-def test_follow_yields_new_lines_even_once_the_ring_is_full():
+def test_follow_gives_the_tail_then_new_lines_even_once_the_ring_is_full():
     log = PlatformLog(lines_per_app=2)
     log.write("web", "m1", "old")
-    log.write("web", "m1", "older")
+    log.write("web", "m2", "older")
     stopped = threading.Event()
-    follower = log.follow("web", None, stopped, poll_s=0.05)
-    got = []
+    follower = log.follow("web", None, stopped, tail=1, poll_s=0.05)
+    got: queue.Queue[str] = queue.Queue()
 
     def read() -> None:
         for line in follower:
-            got.append(line.message)
-            if len(got) == 3:
-                stopped.set()
+            got.put(line.message)
 
     reader = threading.Thread(target=read)
     reader.start()
-    for number in range(3):
-        log.write("web", "m1", f"new {number}")
-    reader.join(timeout=5)
-    stopped.set()
-    assert got == ["[platform] new 0", "[platform] new 1", "[platform] new 2"]
+    try:
+        assert got.get(timeout=5) == "[platform] older"
+        for number in range(3):
+            log.write("web", "m1", f"new {number}")
+            assert got.get(timeout=5) == f"[platform] new {number}"
+    finally:
+        stopped.set()
+        reader.join(timeout=5)
 
 
 def test_forgetting_an_app_drops_its_lines():

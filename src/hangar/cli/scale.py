@@ -61,8 +61,7 @@ def show(
         return
     out.print(f"VM Resources for app: [bold]{scale['app']}[/]\n")
     table(["NAME", "COUNT", "SIZE", "CPUS", "MEMORY", "REGIONS"], [_group_row(scale)])
-    restart = scale["restart"]
-    out.print(f"\nRestart policy: {restart['policy']} (retries: {restart['retries']})")
+    out.print(f"\nRestart policy: {_policy(scale['restart'])}", highlight=False)
     if scale["release"] is None:
         out.print("Not deployed yet: deploy it with `hangar deploy`", markup=False)
 
@@ -119,3 +118,9 @@ def _group_row(scale: dict[str, Any]) -> list[Any]:
         f"{vm['memory_mb']} MB" if vm["memory_mb"] else "unlimited",
         regions,
     ]
+
+
+def _policy(restart: dict[str, Any]) -> str:
+    if restart["policy"] == "on-failure":
+        return f"on-failure, up to {restart['retries']} restarts"
+    return str(restart["policy"])
