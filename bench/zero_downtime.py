@@ -5,7 +5,8 @@ example app, then drives constant HTTP load through the edge (keep-alive and
 new connections) while running consecutive redeploys; a 5-second request is
 started just before each redeploy. Prints what it measured.
 
-    .venv/bin/python bench/zero_downtime.py [--redeploys 5] [--rate 300]
+    .venv/bin/python bench/zero_downtime.py [--redeploys 5] [--rate 400]
+        [--strategies rolling,canary,bluegreen] [--scale 4]
 """
 
 from __future__ import annotations
@@ -102,6 +103,7 @@ def main() -> None:
     parser.add_argument(
         "--strategies", default="rolling", help="comma-separated, e.g. rolling,canary,bluegreen"
     )
+    parser.add_argument("--scale", type=int, default=0, help="also scale 2 -> N -> 2 under load")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="hangar-bench-"))
@@ -118,11 +120,16 @@ def main() -> None:
             f"deployed {app}; load {args.rate:.0f} req/s through the edge on "
             f"127.0.0.1:{server.http_port}, {args.redeploys} redeploys per strategy"
         )
-        for strategy in args.strategies.split(","):
+        for strategy in filter(None, args.strategies.split(",")):
             print(f"strategy {strategy}:")
             with Load(server, app, args.rate) as load:
                 durations, slow = redeploy(cli, server, app, project, strategy, args.redeploys)
             load.report(durations, slow)
+        if args.scale:
+            print(f"scale count 2 -> {args.scale} -> 2:")
+            with Load(server, app, args.rate) as load:
+                durations = [scale(cli, app, count) for count in (args.scale, 2)]
+            load.report(durations, [])
     finally:
         cli("apps", "destroy", app, "--yes")
         server.stop()
@@ -184,6 +191,14 @@ def redeploy(
         slow.join()
         print(f"  redeploy {number}: {durations[-1]:.1f}s, slow request {slow_results[-1]}")
     return durations, slow_results
+
+
+def scale(cli: Cli, app: str, count: int) -> float:
+    began = time.monotonic()
+    cli.ok("scale", "count", str(count), "-a", app, "-y")
+    took = time.monotonic() - began
+    print(f"  scale count {count}: {took:.1f}s")
+    return took
 
 
 if __name__ == "__main__":

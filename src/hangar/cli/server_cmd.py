@@ -6,8 +6,6 @@ from pathlib import Path
 
 import typer
 
-from hangar.server import ServerOptions, default_data_dir, serve
-
 
 def server(
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Where state is kept"),
@@ -36,6 +34,9 @@ def server(
     ),
 ) -> None:
     """Run the control plane API, the edge and the deploy engine."""
+    # Imported here: the server's dependencies would slow every other command's start.
+    from hangar.server import ServerOptions, default_data_dir, serve
+
     serve(
         ServerOptions(
             data_dir=data_dir or default_data_dir(),
