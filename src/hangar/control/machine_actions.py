@@ -8,9 +8,10 @@ from hangar.appconfig.model import AppConfig
 from hangar.control.apps import app_machines, get_app
 from hangar.control.machines import MachineOps, Target
 from hangar.control.platform import Platform
+from hangar.control.release_targets import machine_release
 from hangar.domain.states import CheckStatus, MachineState
 from hangar.errors import Conflict, NotFound
-from hangar.store.models import Machine, Release, User
+from hangar.store.models import Machine, User
 
 
 def stop_machine(platform: Platform, user: User, app: str, machine_id: str) -> None:
@@ -56,23 +57,10 @@ def _machine_and_config(
 
 
 def _release_config(session: Session, machine: Machine) -> AppConfig:
-    release = _release(session, machine)
+    release = machine_release(session, machine)
     return AppConfig.model_validate(release.config)
 
 
 def _release_image(platform: Platform, machine: Machine) -> str:
     with platform.db.session() as session:
-        return _release(session, machine).image
-
-
-def _release(session: Session, machine: Machine) -> Release:
-    from sqlalchemy import select
-
-    release = session.scalar(
-        select(Release).where(
-            Release.app_id == machine.app_id, Release.version == machine.release_version
-        )
-    )
-    if release is None:
-        raise NotFound(f"release v{machine.release_version} of machine {machine.id} is gone")
-    return release
+        return machine_release(session, machine).image

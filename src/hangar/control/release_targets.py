@@ -13,14 +13,19 @@ from hangar.errors import InvalidInput, NotFound
 from hangar.store.models import App, Machine, Release
 
 
-def current_release(session: Session, app: App, action: str = "scale") -> Release:
+def latest_complete_release(session: Session, app: App) -> Release | None:
     """The newest complete release: what the app runs (a failed deploy is not it)."""
-    release = session.scalar(
+    return session.scalar(
         select(Release)
         .where(Release.app_id == app.id, Release.status == ReleaseStatus.COMPLETE)
         .order_by(Release.version.desc())
         .limit(1)
     )
+
+
+def current_release(session: Session, app: App, action: str = "scale") -> Release:
+    """The release the app runs; refuses an app never deployed, naming the `action`."""
+    release = latest_complete_release(session, app)
     if release is None:
         raise InvalidInput(
             f"app {app.name} has not been deployed yet: there is nothing to {action}",

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hangar.appconfig.model import AppConfig
+from hangar.control.machines import Target
 from hangar.control.platform import Platform
-from hangar.domain.states import ReleaseStatus
+from hangar.control.release_targets import latest_complete_release, target_of
 from hangar.errors import Conflict, HangarError, InvalidInput, NotFound
 from hangar.store.database import Database
 from hangar.store.models import App, Release, Secret
@@ -52,15 +52,6 @@ class SecretInfo:
     status: str
     created_at: datetime
     updated_at: datetime
-
-
-@dataclass(frozen=True)
-class CurrentRelease:
-    """The release the app's machines run: what a secrets change restarts them with."""
-
-    version: int
-    image: str
-    config: AppConfig
 
 
 class SecretStore:
@@ -157,18 +148,10 @@ def unset(session: Session, app: App, names: Iterable[str]) -> list[str]:
     return wanted
 
 
-def current_release(session: Session, app: App) -> CurrentRelease | None:
-    """The newest complete release, or None while the app has never been deployed."""
-    release = session.scalar(
-        select(Release)
-        .where(Release.app_id == app.id, Release.status == ReleaseStatus.COMPLETE)
-        .order_by(Release.version.desc())
-        .limit(1)
-    )
-    if release is None:
-        return None
-    config = AppConfig.model_validate(release.config)
-    return CurrentRelease(release.version, release.image, config)
+def current_release(session: Session, app: App) -> Target | None:
+    """What a secrets change restarts the machines with; None while never deployed."""
+    release = latest_complete_release(session, app)
+    return target_of(release) if release is not None else None
 
 
 def mark_deployed(session: Session, app: App, version: int | None) -> None:

@@ -9,6 +9,7 @@ from hangar.api.schemas import SecretOut, SecretsChangeOut, SecretsSet
 from hangar.control import secrets
 from hangar.control.apps import get_app
 from hangar.control.deploys import Deployer, DeployRequest
+from hangar.control.machines import Target
 from hangar.control.platform import Platform
 from hangar.errors import Conflict, InvalidInput
 from hangar.store.models import User
@@ -83,7 +84,7 @@ def _restarted(
     user: User,
     name: str,
     names: list[str],
-    current: secrets.CurrentRelease | None,
+    current: Target | None,
 ) -> SecretsChangeOut:
     """Start a release of the current image and config, which picks up the secrets."""
     if current is None:
