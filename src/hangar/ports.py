@@ -105,8 +105,15 @@ class Runtime(Protocol):
 
 
 class Builder(Protocol):
-    def build(self, context_dir: Path, tag: str, on_line: Callable[[str], None]) -> str:
-        """Build `context_dir` (holding a Dockerfile) as `tag`; return the image id.
+    def build(
+        self,
+        context_dir: Path,
+        tag: str,
+        on_line: Callable[[str], None],
+        dockerfile: str = "Dockerfile",
+        args: dict[str, str] | None = None,
+    ) -> str:
+        """Build `context_dir` with its `dockerfile` and build `args` as `tag`; return the id.
 
         Raises BuildFailed with the last log lines when the build fails.
         """

@@ -94,7 +94,14 @@ class FakeBuilder:
     fail: bool = False
     runtime: FakeRuntime | None = None
 
-    def build(self, context_dir: Path, tag: str, on_line: Callable[[str], None]) -> str:
+    def build(
+        self,
+        context_dir: Path,
+        tag: str,
+        on_line: Callable[[str], None],
+        dockerfile: str = "Dockerfile",
+        args: dict[str, str] | None = None,
+    ) -> str:
         on_line("Step 1/1 : FROM scratch")
         if self.fail:
             raise BuildFailed("the build failed at step 1", hint="fix the Dockerfile")
@@ -131,17 +138,23 @@ class FakeEdge:
 @dataclass
 class FakeHealth:
     """Passes the first `passes` checks (all when None), fails the rest; with `runtime`,
-    also fails every machine running a release in `failing_releases`."""
+    also fails the machines running a release in `failing_releases` (after letting
+    `passes_per_release` of them pass)."""
 
     passes: int | None = None
     checked: list[int] = field(default_factory=list)
     runtime: FakeRuntime | None = None
     failing_releases: set[int] = field(default_factory=set)
+    passes_per_release: int = 0  # machines of a failing release that pass before one fails
+    _passed: dict[int, int] = field(default_factory=dict)
 
     def wait_healthy(self, port: int, checks: list[CheckSpec], timeout_s: float) -> None:
         self.checked.append(port)
-        if self._release_on(port) in self.failing_releases:
-            raise HealthCheckFailed(f"port {port} answered HTTP 500")
+        release = self._release_on(port)
+        if release is not None and release in self.failing_releases:
+            if self._passed.get(release, 0) >= self.passes_per_release:
+                raise HealthCheckFailed(f"port {port} answered HTTP 500")
+            self._passed[release] = self._passed.get(release, 0) + 1
         if self.passes is not None and len(self.checked) > self.passes:
             raise HealthCheckFailed(f"port {port} refused connections")
 

@@ -76,3 +76,8 @@ def test_max_unavailable_accepts_counts_and_fractions(value):
         parse({"app": "x", "deploy": {"max_unavailable": value}}).config.deploy.max_unavailable
         == value
     )
+
+
+def test_fly_sections_hangar_does_not_run_yet_are_named_in_the_warning():
+    loaded = parse({"app": "x", "mounts": {"source": "data", "destination": "/data"}})
+    assert loaded.warnings == ["[mounts] is not supported by Hangar yet and is ignored"]

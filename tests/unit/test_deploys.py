@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from hangar.appconfig.model import HttpCheck
 from hangar.control.accounts import signup
-from hangar.control.apps import create_app
+from hangar.control.apps import create_app, destroy_app
 from hangar.control.deploys import Deployer, DeployRequest
 from hangar.control.reconcile import desired_routes
 from hangar.control.rollback import rollback_request
@@ -150,7 +150,7 @@ def test_unknown_strategy_is_refused_before_anything_runs(fake_platform, tmp_pat
 def test_a_second_deploy_of_the_same_app_is_refused_while_one_runs(fake_platform, tmp_path):
     _setup_app(fake_platform)
     gate = threading.Event()
-    fake_platform.builder.build = lambda *_args: gate.wait(10) and "img"
+    fake_platform.builder.build = lambda *_args, **_kw: gate.wait(10) and "img"
     deployer = Deployer(fake_platform)
     request = DeployRequest(
         app="web", user_email="dev@example.com", config=http_config("web"), context_dir=tmp_path
@@ -164,14 +164,11 @@ def test_a_second_deploy_of_the_same_app_is_refused_while_one_runs(fake_platform
 
 def test_failed_rolling_deploy_rolls_moved_machines_back(fake_platform, tmp_path):
     _setup_app(fake_platform)
-    _deploy(
-        fake_platform,
-        tmp_path,
-        http_config("web", max_unavailable=2),
-    )
+    _deploy(fake_platform, tmp_path, http_config("web"))
     _deploy(fake_platform, tmp_path, http_config("web"))
     before = {m.id for m in _machines(fake_platform)}
     fake_platform.health.failing_releases = {3}
+    fake_platform.health.passes_per_release = 1  # the first machine moves, the second fails
     deployment = _deploy(fake_platform, tmp_path, http_config("web"))
     assert deployment.status == "rolled back"
     assert _releases(fake_platform) == [(1, "complete"), (2, "complete"), (3, "rolled back")]
@@ -180,7 +177,7 @@ def test_failed_rolling_deploy_rolls_moved_machines_back(fake_platform, tmp_path
     assert [(m.state, m.release_version) for m in machines] == [("started", 2)] * 2
     assert set(fake_platform.edge.routes["web"]) == before
     events = list(deployment.events.follow())
-    assert "rolled back 1 machine(s)" in events[-1]["message"]
+    assert "rolled back 2 machine(s)" in events[-1]["message"], "both were in the failed batch"
 
 
 def test_canary_checks_one_extra_machine_first_then_rolls(fake_platform, tmp_path):
@@ -307,3 +304,62 @@ def test_rollback_goes_to_the_release_before_the_current_one(fake_platform, tmp_
     assert images[4] == images[2]
     with pytest.raises(NotFound, match="no release v9"):
         rollback_request(fake_platform, user, "web", 9)
+
+
+def test_a_deploy_after_a_failed_first_deploy_starts_fresh_with_two_machines(
+    fake_platform, tmp_path
+):
+    _setup_app(fake_platform)
+    fake_platform.health.failing_releases = {1}
+    assert _deploy(fake_platform, tmp_path, http_config("web")).status == "failed"
+    assert [m.state for m in _machines(fake_platform)] == ["failed"]
+    fake_platform.health.failing_releases = set()
+    assert _deploy(fake_platform, tmp_path, http_config("web")).status == "complete"
+    assert [(m.state, m.release_version) for m in _machines(fake_platform)] == [("started", 2)] * 2
+    assert len(fake_platform.runtime.containers) == 2
+
+
+def test_a_failed_canary_without_rollback_leaves_no_canary_behind(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    _deploy(fake_platform, tmp_path, http_config("web"))
+    before = [m.id for m in _machines(fake_platform)]
+    fake_platform.health.failing_releases = {2}
+    deployment = _deploy(
+        fake_platform, tmp_path, http_config("web"), strategy="canary", rollback=False
+    )
+    assert deployment.status == "failed"
+    assert [m.id for m in _machines(fake_platform)] == before
+    assert len(fake_platform.runtime.containers) == 2
+
+
+def test_rollback_keeps_machines_that_were_already_failed_before_the_deploy(
+    fake_platform, tmp_path
+):
+    _setup_app(fake_platform)
+    _deploy(fake_platform, tmp_path, http_config("web"))
+    _deploy(fake_platform, tmp_path, http_config("web"))
+    broken = _machines(fake_platform)[1]
+    with fake_platform.db.session() as session:
+        session.get(Machine, broken.id).state = "failed"
+    fake_platform.health.failing_releases = {3}
+    assert _deploy(fake_platform, tmp_path, http_config("web")).status == "rolled back"
+    assert broken.id in {m.id for m in _machines(fake_platform)}
+
+
+def test_an_app_cannot_be_destroyed_while_it_deploys(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    gate = threading.Event()
+    fake_platform.builder.build = lambda *_args, **_kw: gate.wait(10) and "img"
+    deployer = Deployer(fake_platform)
+    request = DeployRequest(
+        app="web", user_email="dev@example.com", config=http_config("web"), context_dir=tmp_path
+    )
+    running = deployer.start(request)
+    with fake_platform.db.session() as session:
+        user = session.scalar(select(User))
+        session.expunge(user)
+    with pytest.raises(Conflict, match=running.id):
+        destroy_app(fake_platform, user, "web")
+    gate.set()
+    list(running.events.follow())
+    destroy_app(fake_platform, user, "web")

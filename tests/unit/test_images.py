@@ -218,7 +218,7 @@ class LayeringBuilder(FakeBuilder):
 
     made: int = 0
 
-    def build(self, context_dir: Path, tag: str, on_line) -> str:
+    def build(self, context_dir: Path, tag: str, on_line, dockerfile="Dockerfile", args=None):
         self.made += 1
         layer = f"{self.made:012x}"
         on_line("Step 1/2 : FROM hangar/busybox:1")

@@ -13,8 +13,10 @@ from hangar.appconfig.model import AppConfig
 from hangar.errors import InvalidInput
 
 CONFIG_FILE = "fly.toml"
-# Keys fly.io knows that Hangar accepts but does not act on yet: no warning for them.
-_TOLERATED = {"swap_size_mb", "console_command", "processes", "mounts", "metrics", "statics"}
+# Keys fly.io knows that mean nothing on one Hangar host: no warning for them. Others
+# Hangar does not act on yet (mounts, processes, statics, services) are warned about.
+_TOLERATED = {"swap_size_mb", "console_command", "metrics"}
+_NOT_YET = {"mounts", "processes", "statics", "services", "checks", "experimental"}
 
 
 class ConfigInvalid(InvalidInput):
@@ -37,7 +39,13 @@ def parse(data: dict[str, Any], source: str = CONFIG_FILE) -> Loaded:
         config = AppConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigInvalid([_describe(err) for err in exc.errors()], source) from exc
-    return Loaded(config, [f"unknown key {k!r} ignored" for k in unknown_keys(data, AppConfig)])
+    return Loaded(config, [_warning(key) for key in unknown_keys(data, AppConfig)])
+
+
+def _warning(key: str) -> str:
+    if key in _NOT_YET:
+        return f"[{key}] is not supported by Hangar yet and is ignored"
+    return f"unknown key {key!r} ignored"
 
 
 def load_file(path: Path) -> Loaded:

@@ -29,10 +29,18 @@ ARCHIVE_HINT = "deploy from a normal project folder; Hangar packs it for you"
 # -- packing -------------------------------------------------------------------
 
 
-def require_dockerfile(folder: Path) -> None:
-    if not (folder / "Dockerfile").is_file():
+def require_dockerfile(folder: Path, dockerfile: str | None = None) -> None:
+    """The Dockerfile ([build] dockerfile, else ./Dockerfile) must be a file in `folder`."""
+    name = dockerfile or "Dockerfile"
+    path = (folder / name).resolve()
+    if not path.is_relative_to(folder.resolve()):
         raise InvalidInput(
-            f"no Dockerfile in {folder}",
+            f"[build] dockerfile {name!r} is outside the project folder",
+            hint="use a path inside the folder you deploy",
+        )
+    if not path.is_file():
+        raise InvalidInput(
+            f"no {name} in {folder}",
             hint="add a Dockerfile at the top of the project folder, or deploy the right folder",
         )
 

@@ -39,26 +39,37 @@ class DockerBuilder:
     def close(self) -> None:
         self._client.close()
 
-    def build(self, context_dir: Path, tag: str, on_line: Callable[[str], None]) -> str:
+    def build(
+        self,
+        context_dir: Path,
+        tag: str,
+        on_line: Callable[[str], None],
+        dockerfile: str = "Dockerfile",
+        args: dict[str, str] | None = None,
+    ) -> str:
         """Build `context_dir` as `tag`, streaming each log line to `on_line`; return the id.
 
         Raises BuildFailed (naming the failing step, with the last log lines, or
         a FROM image missing on this machine), InvalidInput if there is no
         Dockerfile, RuntimeFailure if the engine is unreachable.
         """
-        require_dockerfile(context_dir)
-        self._require_base_images(context_dir / "Dockerfile", tag)
+        require_dockerfile(context_dir, dockerfile)
+        self._require_base_images(context_dir / dockerfile, tag)
         log = BuildLog(on_line)
-        self._stream_build(context_dir, tag, log)
+        self._stream_build(context_dir, tag, log, dockerfile, args or {})
         log.flush()
         if log.error is not None:
             raise log.failure(tag, log.error)
         return log.image_id or self._image_id(tag)
 
-    def _stream_build(self, context_dir: Path, tag: str, log: BuildLog) -> None:
+    def _stream_build(
+        self, context_dir: Path, tag: str, log: BuildLog, dockerfile: str, args: dict[str, str]
+    ) -> None:
         try:
             chunks = self._client.api.build(
                 path=str(context_dir.resolve()),
+                dockerfile=dockerfile,
+                buildargs=args,
                 tag=tag,
                 rm=True,
                 forcerm=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from hangar.cli.context import ApiUrlOption, client, err, out, print_json
-from hangar.client.api_client import HangarClient
+from hangar.client.api_client import ApiError, HangarClient
 from hangar.client.settings import ClientSettings
 
 app = typer.Typer(help="Sign up, log in and out", no_args_is_help=True)
@@ -42,7 +42,10 @@ def logout(api_url: str = ApiUrlOption) -> None:
     """Forget the token here and on the server."""
     settings = ClientSettings.load(api_url)
     if settings.token:
-        client(api_url).logout()
+        try:
+            client(api_url).logout()
+        except ApiError as exc:  # a stale token or an unreachable server: forget it here anyway
+            err.print(f"[yellow]Warning:[/] the server did not revoke the token: {exc.message}")
     settings.token, settings.email = None, None
     settings.save()
     out.print("Logged out")

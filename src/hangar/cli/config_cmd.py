@@ -7,7 +7,15 @@ from pathlib import Path
 import typer
 
 from hangar.appconfig import CONFIG_FILE, AppConfig, load_file, render
-from hangar.cli.context import ApiUrlOption, AppOption, client, err, out, print_json, resolve_app
+from hangar.cli.context import (
+    ApiUrlOption,
+    AppOption,
+    client,
+    out,
+    print_json,
+    resolve_app,
+    warn,
+)
 
 app = typer.Typer(help="Check and show the app's configuration", no_args_is_help=True)
 
@@ -17,7 +25,7 @@ def validate(config: Path = typer.Option(Path(CONFIG_FILE), "-c", "--config")) -
     """Check fly.toml; every problem is named with its key."""
     loaded = load_file(config)
     for warning in loaded.warnings:
-        err.print(f"[yellow]Warning:[/] {warning}")
+        warn(warning)
     out.print("[green]✓[/] Configuration is valid")
 
 

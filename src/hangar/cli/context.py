@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from hangar.appconfig import CONFIG_FILE, load_file
@@ -40,6 +41,10 @@ def resolve_app(app: str | None, config_path: Path | None = None) -> str:
             "no app given and no fly.toml here", hint="pass -a APP or run in the app's folder"
         )
     return load_file(path).config.app
+
+
+def warn(text: str) -> None:
+    err.print(f"[yellow]Warning:[/] {escape(text)}", highlight=False)
 
 
 def print_json(data: Any) -> None:

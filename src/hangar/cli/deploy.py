@@ -11,7 +11,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColu
 
 from hangar.appconfig import CONFIG_FILE, load_file
 from hangar.builder.archive import pack, require_dockerfile
-from hangar.cli.context import ApiUrlOption, client, err, out
+from hangar.cli.context import ApiUrlOption, client, err, out, warn
 from hangar.client.api_client import HangarClient
 from hangar.errors import HangarError
 
@@ -69,7 +69,7 @@ def run_deploy(
     options = options or DeployOptions()
     loaded = load_file(config_file)
     for warning in loaded.warnings:
-        err.print(f"[yellow]Warning:[/] {warning}")
+        warn(warning)
     name = app or loaded.config.app
     config = loaded.config.model_copy(update={"app": name}).model_dump(mode="json")
     image = options.image or loaded.config.build.image
@@ -79,6 +79,7 @@ def run_deploy(
     if image:
         body["image"] = image
     else:
+        require_dockerfile(folder, loaded.config.build.dockerfile)
         body["upload_id"] = _upload(api, name, folder)
     deployment = api.deploy(name, config, **body)
     out.print(f"==> Deploying [bold]{name}[/] (deployment {deployment})")
@@ -89,7 +90,6 @@ def run_deploy(
 
 
 def _upload(api: HangarClient, name: str, folder: Path) -> str:
-    require_dockerfile(folder)
     archive = pack(folder)
     columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn())
     with Progress(*columns, TransferSpeedColumn(), console=err, transient=False) as progress:

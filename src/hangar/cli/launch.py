@@ -12,7 +12,7 @@ from hangar.appconfig import CONFIG_FILE, AppConfig, load_file, write_file
 from hangar.appconfig.model import HttpService, Vm
 from hangar.appconfig.write import rename_app
 from hangar.builder.archive import require_dockerfile
-from hangar.cli.context import ApiUrlOption, YesOption, client, err, out
+from hangar.cli.context import ApiUrlOption, YesOption, client, out, warn
 from hangar.domain.names import validate_app_name
 from hangar.errors import InvalidInput
 
@@ -59,7 +59,7 @@ def _base_config(config_file: Path, copy_config: bool, yes: bool) -> AppConfig |
     if copy_config:
         loaded = load_file(config_file)
         for warning in loaded.warnings:
-            err.print(f"[yellow]Warning:[/] {warning}")
+            warn(warning)
         return loaded.config
     if not yes and not (sys.stdin.isatty() and typer.confirm(f"Overwrite {config_file}?")):
         raise InvalidInput(

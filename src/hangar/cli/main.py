@@ -52,6 +52,11 @@ def run() -> None:
         _fail("interrupted", code=130)
     except OSError as exc:
         _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
+    except Exception as exc:  # never a traceback for the user
+        _fail(
+            f"unexpected error: {type(exc).__name__}: {exc}",
+            "please report this to Hangar's developers",
+        )
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -172,7 +172,8 @@ def _raise_for_error(response: httpx.Response) -> None:
         return
     try:
         body = response.json()
-        message, hint = body.get("message") or str(body), body.get("hint", "")
+        message = body.get("message") or body.get("detail") or str(body)
+        hint = body.get("hint", "")
     except ValueError:
         message, hint = f"the server answered {response.status_code}", ""
     raise ApiError(message, hint, response.status_code)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import tomlkit
 
+from hangar.errors import InvalidInput
+
 DEFAULT_API_URL = "http://127.0.0.1:4280"
 
 
@@ -26,7 +28,7 @@ class ClientSettings:
     @classmethod
     def load(cls, api_url: str | None = None) -> ClientSettings:
         path = config_path()
-        data = tomllib.loads(path.read_text()) if path.is_file() else {}
+        data = _read(path)
         url = api_url or os.environ.get("HANGAR_API_URL") or data.get("api_url") or DEFAULT_API_URL
         token = os.environ.get("HANGAR_ACCESS_TOKEN") or data.get("access_token")
         return cls(api_url=url.rstrip("/"), token=token, email=data.get("email"))
@@ -44,3 +46,15 @@ class ClientSettings:
         with os.fdopen(fd, "w") as out:
             out.write(tomlkit.dumps(doc))
         path.chmod(0o600)
+
+
+def _read(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    try:
+        return tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            f"{path} is not valid TOML: {exc}",
+            hint="fix or delete it, then log in again with `hangar auth login`",
+        ) from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hangar.control import leases
 from hangar.control.images import is_release_image
 from hangar.control.platform import Platform
 from hangar.domain.names import generate_app_name, validate_app_name
@@ -51,6 +52,11 @@ def destroy_app(platform: Platform, user: User, name: str) -> None:
     with platform.db.session() as session:
         app = get_app(session, user, name)
         images = {r.image for r in app_releases(session, app) if is_release_image(name, r.image)}
+    with leases.app_lease(platform.db, name, "destroy"):
+        _remove_everything(platform, user, name, images)
+
+
+def _remove_everything(platform: Platform, user: User, name: str, images: set[str]) -> None:
     platform.edge.remove_app(name)
     platform.platform_log.forget(name)
     for container in platform.runtime.list_managed(app=name):

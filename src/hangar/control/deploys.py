@@ -137,8 +137,13 @@ class Deployer:
         assert request.context_dir is not None
         tag = f"hangar/{request.app}:deployment-{deployment.id}"
         deployment.events.emit("phase", "Building image", phase="build")
+        build = request.config.build
         self.platform.builder.build(
-            request.context_dir, tag, lambda line: deployment.events.emit("build", line)
+            request.context_dir,
+            tag,
+            lambda line: deployment.events.emit("build", line),
+            dockerfile=build.dockerfile or "Dockerfile",
+            args=build.args,
         )
         deployment.events.emit("phase", f"Image {tag} built", phase="build")
         return tag
@@ -184,7 +189,9 @@ class Deployer:
             app_id, region = app.id, app.region
         run_release_command(self.platform, target, region, deployment.events)
         deployment.events.emit("phase", "Updating machines", phase="machines")
-        if not machines:
+        if not any(m.state == MachineState.STARTED for m in machines):
+            for leftover in machines:  # e.g. the failed machine of a failed first deploy
+                ops.destroy(request.app, leftover, config)
             self._create_first_machines(ops, app_id, region, target)
             return
         strategy = strategy_named(request.strategy or config.deploy.strategy)

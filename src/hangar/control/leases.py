@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -89,9 +90,19 @@ def held(db: Database, app: str, holder: str, ttl_s: float = TTL_S) -> Iterator[
         release(db, app, holder)
 
 
+@contextmanager
+def app_lease(db: Database, app: str, kind: str) -> Iterator[None]:
+    """Take the app's lease for a `kind` of change (Conflict if busy), hold it, free it."""
+    holder = f"{kind}-{uuid.uuid4().hex[:12]}"
+    acquire(db, app, holder, kind)
+    with held(db, app, holder):
+        yield
+
+
 def _extend(db: Database, app: str, holder: str, ttl_s: float) -> None:
     with db.session() as session:
-        lease = session.get(Lease, _app_id(session, app))
+        app_id = session.scalar(select(App.id).where(App.name == app))
+        lease = session.get(Lease, app_id) if app_id is not None else None
         if lease is not None and lease.holder == holder:
             lease.expires_at = datetime.now(UTC) + timedelta(seconds=ttl_s)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from hangar.appconfig.model import AppConfig
+from hangar.control import leases
 from hangar.control.apps import app_machines, get_app
 from hangar.control.machines import MachineOps, Target
 from hangar.control.platform import Platform
@@ -18,6 +19,11 @@ def stop_machine(platform: Platform, user: User, app: str, machine_id: str) -> N
     machine, config = _machine_and_config(platform, user, app, machine_id)
     if machine.state == MachineState.STOPPED:
         return
+    with leases.app_lease(platform.db, app, "machine stop"):
+        _stop(platform, app, machine, config)
+
+
+def _stop(platform: Platform, app: str, machine: Machine, config: AppConfig) -> None:
     ops = MachineOps(platform)
     platform.edge.drain_backend(app, machine.id, platform.settings.drain_timeout_s)
     platform.edge.remove_backend(app, machine.id)
@@ -31,15 +37,18 @@ def start_machine(platform: Platform, user: User, app: str, machine_id: str) -> 
     if machine.state == MachineState.STARTED:
         raise Conflict(f"machine {machine_id} is already started")
     target = Target(machine.release_version, _release_image(platform, machine), config)
-    ops = MachineOps(platform)
-    if machine.container_id:
-        platform.runtime.remove(machine.container_id)
-    ops.bring_up(machine.id, target, machine.region, config.deploy.wait_timeout)
+    with leases.app_lease(platform.db, app, "machine start"):
+        if machine.container_id:
+            platform.runtime.remove(machine.container_id)
+        MachineOps(platform).bring_up(
+            machine.id, target, machine.region, config.deploy.wait_timeout
+        )
 
 
 def destroy_machine(platform: Platform, user: User, app: str, machine_id: str) -> None:
     machine, config = _machine_and_config(platform, user, app, machine_id)
-    MachineOps(platform).destroy(app, machine, config)
+    with leases.app_lease(platform.db, app, "machine destroy"):
+        MachineOps(platform).destroy(app, machine, config)
 
 
 def _machine_and_config(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 
 from sqlalchemy import select
 
@@ -21,6 +22,7 @@ RESTART_TIMEOUT_S = 60.0
 
 def reconcile(platform: Platform) -> None:
     leases.drop_all(platform.db)  # no change of an earlier server process survives it
+    shutil.rmtree(platform.settings.uploads_dir, ignore_errors=True)  # nor its uploads
     _interrupt_running_releases(platform)
     _remove_orphan_containers(platform)
     broken = _machines_to_restore(platform)

@@ -18,10 +18,12 @@ RESTORE_TIMEOUT_S = 120.0
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Which release each machine ran, and how to run each of those releases."""
+    """Which release each started machine ran, how to run those releases, and which
+    machines existed at all (any other was made by the failed deploy)."""
 
     machines: dict[str, int]
     targets: dict[int, Target]
+    existing: frozenset[str] = frozenset()
 
 
 def take_snapshot(platform: Platform, app_name: str) -> Snapshot:
@@ -29,11 +31,8 @@ def take_snapshot(platform: Platform, app_name: str) -> Snapshot:
         app = session.scalar(select(App).where(App.name == app_name))
         if app is None:
             return Snapshot({}, {})
-        machines = {
-            m.id: m.release_version
-            for m in app_machines(session, app)
-            if m.state == MachineState.STARTED
-        }
+        every = app_machines(session, app)
+        machines = {m.id: m.release_version for m in every if m.state == MachineState.STARTED}
         releases = session.scalars(
             select(Release).where(
                 Release.app_id == app.id, Release.version.in_(set(machines.values()))
@@ -43,7 +42,7 @@ def take_snapshot(platform: Platform, app_name: str) -> Snapshot:
             r.version: Target(r.version, r.image, AppConfig.model_validate(r.config))
             for r in releases
         }
-    return Snapshot(machines, targets)
+    return Snapshot(machines, targets, frozenset(m.id for m in every))
 
 
 def restore(ops: MachineOps, app_name: str, snapshot: Snapshot) -> list[str]:
@@ -60,8 +59,8 @@ def restore(ops: MachineOps, app_name: str, snapshot: Snapshot) -> list[str]:
         version = snapshot.machines.get(machine.id)
         target = snapshot.targets.get(version) if version is not None else None
         if target is None:
-            if machine.id not in snapshot.machines and machine.state != MachineState.STOPPED:
-                ops.destroy(app_name, machine, _any_config(snapshot, machine.id))
+            if machine.id not in snapshot.existing:
+                ops.destroy(app_name, machine, _any_config(snapshot))
             continue
         if machine.release_version == version and machine.state == MachineState.STARTED:
             continue
@@ -72,5 +71,5 @@ def restore(ops: MachineOps, app_name: str, snapshot: Snapshot) -> list[str]:
     return restored
 
 
-def _any_config(snapshot: Snapshot, machine_id: str) -> AppConfig:
+def _any_config(snapshot: Snapshot) -> AppConfig:
     return next(iter(snapshot.targets.values())).config

@@ -55,6 +55,18 @@ def deploy(
     p: Platform = Depends(platform),
     d: Deployer = Depends(deployer),
 ) -> DeployOut:
+    folder = _upload_folder(p, body.upload_id)
+    try:
+        return _start_deploy(name, body, folder, user, p, d)
+    except BaseException:
+        if folder is not None:  # a refused deploy leaves no upload behind
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _start_deploy(
+    name: str, body: DeployCreate, folder: Path | None, user: User, p: Platform, d: Deployer
+) -> DeployOut:
     with p.db.session() as session:
         get_app(session, user, name)
     config = parse(body.config).config
@@ -67,7 +79,7 @@ def deploy(
         app=name,
         user_email=user.email,
         config=config,
-        context_dir=_upload_folder(p, body.upload_id),
+        context_dir=folder,
         image=body.image,
         strategy=body.strategy,
         wait_timeout_s=body.wait_timeout,
@@ -76,6 +88,8 @@ def deploy(
     )
     if request.context_dir is None and request.image is None:
         raise InvalidInput("nothing to deploy", hint="send an upload_id or an image")
+    if request.context_dir is not None:
+        require_dockerfile(request.context_dir, config.build.dockerfile)
     deployment = d.start(request)
     return DeployOut(id=deployment.id, app=name)
 
@@ -102,7 +116,6 @@ def _upload_folder(p: Platform, upload_id: str | None) -> Path | None:
     folder = p.settings.uploads_dir / upload_id
     if not upload_id.isalnum() or not folder.is_dir():
         raise NotFound(f"upload {upload_id} not found", hint="upload the folder again")
-    require_dockerfile(folder)
     return folder
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from hangar.appconfig.model import AppConfig
 from hangar.control.machines import MachineOps, Target
 from hangar.domain.names import new_machine_id
@@ -25,8 +27,11 @@ class BlueGreen:
         ops.events.emit("phase", "Switching traffic to the new machines")
         for green in greens:
             ops.route_in(target.app, green)
-        for blue in machines:
-            ops.destroy(target.app, blue, target.config)
+        # Every old machine starts draining at once, so no new request reaches any of them.
+        with ThreadPoolExecutor(max_workers=len(machines)) as pool:
+            done = [pool.submit(ops.destroy, target.app, blue, target.config) for blue in machines]
+        for future in done:
+            future.result()
 
     def _start_greens(self, ops: MachineOps, machines: list[Machine], target: Target) -> list[str]:
         greens: list[str] = []

@@ -21,7 +21,8 @@ class Canary:
         canary_id = new_machine_id()
         ops.events.emit("phase", f"Starting canary machine {canary_id}")
         ops.create(first.app_id, canary_id, target, first.region)
-        ops.bring_up(canary_id, target, first.region, target.config.deploy.wait_timeout)
-        canary = ops.machine(canary_id)
-        ops.destroy(target.app, canary, target.config)
+        try:
+            ops.bring_up(canary_id, target, first.region, target.config.deploy.wait_timeout)
+        finally:  # the canary only proves the release; it never stays
+            ops.destroy(target.app, ops.machine(canary_id), target.config)
         Rolling().roll(ops, machines, target)
