@@ -245,3 +245,24 @@ def test_build_log_reassembles_lines_and_remembers_the_step() -> None:
         "build of web:1 failed at Step 2/2 : RUN make: make: *** boom"
     )
     assert failure.message.endswith("Step 2/2 : RUN make\npartial\nmake: *** boom")
+
+
+def test_build_uses_the_named_dockerfile_and_build_args(
+    builder: DockerBuilder, runtime: DockerRuntime, log: Log, tag: str, tmp_path: Path
+) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch-that-is-not-used\n")
+    (tmp_path / "Dockerfile.prod").write_text(
+        f"FROM {BASE_IMAGE}\nARG FLAVOUR\nRUN echo flavour=$FLAVOUR\n"
+    )
+    builder.build(tmp_path, tag, log, dockerfile="Dockerfile.prod", args={"FLAVOUR": "mint"})
+    assert runtime.image_exists(tag)
+    assert any("flavour=mint" in line for line in log)
+
+
+def test_a_dockerfile_outside_the_folder_is_refused(
+    builder: DockerBuilder, log: Log, tag: str, tmp_path: Path
+) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "Dockerfile").write_text(f"FROM {BASE_IMAGE}\n")
+    with pytest.raises(InvalidInput, match="outside the project folder"):
+        builder.build(tmp_path / "app", tag, log, dockerfile="../Dockerfile")
