@@ -154,3 +154,12 @@ def test_logs_follow_prints_lines_and_keeps_following(cli, server, deployed):
             assert follower.poll() is None, "still following"
         finally:
             follower.terminate()
+
+
+def test_the_host_header_is_matched_without_regard_to_case(server, deployed):
+    name, _ = deployed
+    response = httpx.get(
+        f"http://127.0.0.1:{server.http_port}/",
+        headers={"Host": f"{name.upper()}.LocalHost:{server.http_port}"},
+    )
+    assert response.status_code == 200

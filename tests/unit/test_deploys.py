@@ -363,3 +363,44 @@ def test_an_app_cannot_be_destroyed_while_it_deploys(fake_platform, tmp_path):
     gate.set()
     list(running.events.follow())
     destroy_app(fake_platform, user, "web")
+
+
+def test_only_the_last_deployments_are_kept_in_memory(fake_platform, tmp_path, monkeypatch):
+    monkeypatch.setattr("hangar.control.deploys.KEPT_DEPLOYMENTS", 2)
+    _setup_app(fake_platform)
+    deployer = Deployer(fake_platform)
+    ids = []
+    for _ in range(4):
+        context = tmp_path / "ctx"
+        context.mkdir(exist_ok=True)
+        request = DeployRequest(
+            app="web", user_email="dev@example.com", config=http_config("web"), context_dir=context
+        )
+        ids.append(deployer.run_sync(request).id)
+    with pytest.raises(NotFound):
+        deployer.get(ids[0])
+    assert deployer.get(ids[-1]).status == "complete"
+
+
+def test_a_stopped_machine_stays_stopped_but_moves_to_the_new_release(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    _deploy(fake_platform, tmp_path, http_config("web"))
+    stopped = _machines(fake_platform)[0]
+    with fake_platform.db.session() as session:
+        session.get(Machine, stopped.id).state = "stopped"
+    assert _deploy(fake_platform, tmp_path, http_config("web")).status == "complete"
+    after = {m.id: m for m in _machines(fake_platform)}
+    assert len(after) == 2
+    assert (after[stopped.id].state, after[stopped.id].release_version) == ("stopped", 2)
+    assert after[stopped.id].container_id is None
+    assert [m.state for m in after.values() if m.id != stopped.id] == ["started"]
+
+
+def test_deploying_an_app_whose_machines_are_all_stopped_creates_none(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    _deploy(fake_platform, tmp_path, http_config("web"))
+    with fake_platform.db.session() as session:
+        for machine in session.scalars(select(Machine)):
+            machine.state = "stopped"
+    assert _deploy(fake_platform, tmp_path, http_config("web")).status == "complete"
+    assert [(m.state, m.release_version) for m in _machines(fake_platform)] == [("stopped", 2)] * 2

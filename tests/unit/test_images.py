@@ -23,7 +23,7 @@ from hangar.control.images import (
 )
 from hangar.control.reconcile import desired_routes
 from hangar.errors import RuntimeFailure
-from hangar.store.models import Machine, Release, User
+from hangar.store.models import Release, User
 from hangar.testing import FakeBuilder
 from tests.conftest import http_config
 
@@ -270,18 +270,6 @@ def test_the_prune_is_reported_in_the_deploy_events(fake_platform, tmp_path):
     events = [e for e in deployment.events.follow() if e is not None]
     assert [e["type"] for e in events][-2:] == ["prune", "done"]
     assert events[-2]["images"] == [_release_images(fake_platform)[0]]
-
-
-def test_a_stopped_machines_release_image_is_kept(fake_platform, tmp_path):
-    _setup(fake_platform, keep=1)
-    deployer = Deployer(fake_platform)
-    _deploy(deployer, tmp_path)
-    with fake_platform.db.session() as session:
-        session.scalars(select(Machine)).first().state = "stopped"
-    for _ in range(3):
-        _deploy(deployer, tmp_path)
-    images = _release_images(fake_platform)
-    assert fake_platform.runtime.images == {images[0], images[-1]}
 
 
 def test_dangling_layers_of_the_apps_builds_are_freed_and_others_kept(fake_platform, tmp_path):

@@ -31,10 +31,11 @@ from hangar.domain.names import new_machine_id
 from hangar.domain.rollout import first_deploy_count
 from hangar.domain.states import AppStatus, MachineState, ReleaseStatus
 from hangar.errors import HangarError, NotFound
-from hangar.store.models import App, Release
+from hangar.store.models import App, Machine, Release
 
 log = logging.getLogger(__name__)
 LOCK_WAIT_S = 1800.0
+KEPT_DEPLOYMENTS = 100
 
 
 @dataclass
@@ -79,9 +80,16 @@ class Deployer:
             leases.acquire(self.platform.db, request.app, deployment.id, deployment.label)
         with self._lock:
             self._deployments[deployment.id] = deployment
+            self._forget_old_deployments()
         thread = threading.Thread(target=self._run, args=(deployment, request), daemon=True)
         thread.start()
         return deployment
+
+    def _forget_old_deployments(self) -> None:
+        """Keep the events of the last KEPT_DEPLOYMENTS deploys only (memory stays bounded)."""
+        finished = [d for d in self._deployments.values() if d.events.closed]
+        for old in finished[: max(0, len(self._deployments) - KEPT_DEPLOYMENTS)]:
+            del self._deployments[old.id]
 
     def get(self, deployment_id: str) -> Deployment:
         try:
@@ -185,16 +193,32 @@ class Deployer:
         ops = MachineOps(self.platform, deployment.events)
         with self.platform.db.session() as session:
             app = _app(session, request.app)
-            machines = [m for m in app_machines(session, app) if m.state != MachineState.STOPPED]
+            every = app_machines(session, app)
             app_id, region = app.id, app.region
+        machines = [m for m in every if m.state != MachineState.STOPPED]
+        stopped = [m for m in every if m.state == MachineState.STOPPED]
         run_release_command(self.platform, target, region, deployment.events)
         deployment.events.emit("phase", "Updating machines", phase="machines")
-        if not any(m.state == MachineState.STARTED for m in machines):
+        if not stopped and not any(m.state == MachineState.STARTED for m in machines):
             for leftover in machines:  # e.g. the failed machine of a failed first deploy
                 ops.destroy(request.app, leftover, config)
             self._create_first_machines(ops, app_id, region, target)
             return
-        strategy = strategy_named(request.strategy or config.deploy.strategy)
+        if machines:
+            self._roll_with_rollback(ops, request, machines, target)
+        self._retarget_stopped(ops, stopped, target)
+
+    def _retarget_stopped(self, ops: MachineOps, stopped: list[Machine], target: Target) -> None:
+        """Stopped machines stay stopped, but start on the new release next time."""
+        for machine in stopped:
+            if machine.container_id:
+                self.platform.runtime.remove(machine.container_id)
+            ops.save(machine.id, release_version=target.version, container_id=None, host_port=None)
+
+    def _roll_with_rollback(
+        self, ops: MachineOps, request: DeployRequest, machines: list[Machine], target: Target
+    ) -> None:
+        strategy = strategy_named(request.strategy or target.config.deploy.strategy)
         snapshot = take_snapshot(self.platform, request.app)
         try:
             strategy.roll(ops, machines, target)

@@ -115,7 +115,7 @@ def _frontend_section(bind_host: str, bind_port: int, paths: EdgePaths) -> str:
     return (
         "frontend http\n"
         f"    bind {bind_host}:{bind_port}\n"
-        "    http-request set-var(txn.host) req.hdr(host),host_only,regsub([^a-z0-9.-],_,g)\n"
+        "    http-request set-var(txn.host) req.hdr(host),host_only,lower,regsub([^a-z0-9.-],_,g)\n"
         f"    use_backend %[var(txn.host),map({paths.host_map})]\n"
         f"    default_backend {NOT_FOUND_BACKEND}\n"
     )
