@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import subprocess
+import threading
 import time
 
 import docker
@@ -143,17 +145,33 @@ def test_the_server_restarts_a_dead_edge(server, deployed):
     assert int(pid_file.read_text().split()[0]) != old_pid
 
 
-def test_logs_follow_prints_lines_and_keeps_following(cli, server, deployed):
+def test_logs_follow_keeps_up_with_machines_restarted_while_following(cli, server, deployed):
     name, _ = deployed
     command = [HANGAR, "logs", "-a", name, "-f"]
     env = {**os.environ, "HANGAR_HOME": str(cli.home), "HANGAR_API_URL": cli.api_url}
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env) as follower:
+        lines: queue.Queue[str] = queue.Queue()
+        reader = threading.Thread(target=lambda: [lines.put(ln) for ln in follower.stdout])
+        reader.start()
         try:
-            assert "httpd listening" in follower.stdout.readline()
-            time.sleep(1)
-            assert follower.poll() is None, "still following"
+            before = _starts_seen(lines, until=time.monotonic() + 5)
+            cli.ok("apps", "restart", name)
+            after = _starts_seen(lines, until=time.monotonic() + 15, at_least=2)
+            assert before >= 1 and after >= 2, "the new containers' first lines are followed"
         finally:
             follower.terminate()
+            reader.join()
+
+
+def _starts_seen(lines, until, at_least=None):
+    """How many 'httpd listening' lines arrive before `until` (or once `at_least` came)."""
+    seen = 0
+    while time.monotonic() < until and (at_least is None or seen < at_least):
+        try:
+            seen += "httpd listening" in lines.get(timeout=0.2)
+        except queue.Empty:
+            continue
+    return seen
 
 
 def test_the_host_header_is_matched_without_regard_to_case(server, deployed):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from hangar.control.apps import app_machines, get_app
@@ -12,6 +12,8 @@ from hangar.control.platform import Platform
 from hangar.errors import HangarError, NotFound
 from hangar.ports import LogLine
 from hangar.store.models import User
+
+NEW_CONTAINER_LINES = 1000  # a container that appeared while following: all of its lines
 
 
 def app_logs(
@@ -28,7 +30,11 @@ def app_logs(
     """
     sources = _containers(platform, user, app, machine_id)
     if follow:
-        return _merged(platform, sources, tail, _PlatformSource(app, machine_id))
+
+        def discover() -> list[tuple[str, str]]:
+            return _containers(platform, user, app, machine_id)
+
+        return _merged(platform, sources, tail, _PlatformSource(app, machine_id), discover)
     lines = [
         line
         for container_id, mid in sources
@@ -59,8 +65,13 @@ def _containers(
 
 
 def _merged(
-    platform: Platform, sources: list[tuple[str, str]], tail: int, own: _PlatformSource
+    platform: Platform,
+    sources: list[tuple[str, str]],
+    tail: int,
+    own: _PlatformSource,
+    discover: Callable[[], list[tuple[str, str]]],
 ) -> Iterator[LogLine | None]:
+    """Follow every container, and the ones deploys and restarts make while following."""
     lines: queue.Queue[LogLine] = queue.Queue()
     stopped = threading.Event()
     own_lines = platform.platform_log.follow(own.app, own.machine_id, stopped, tail)
@@ -69,21 +80,38 @@ def _merged(
         for line in own_lines:
             lines.put(line)
 
-    def pump(container_id: str, machine_id: str) -> None:
+    def pump(container_id: str, machine_id: str, lines_back: int) -> None:
         try:
-            for line in platform.runtime.logs(container_id, machine_id, tail=tail, follow=True):
+            logs = platform.runtime.logs(container_id, machine_id, tail=lines_back, follow=True)
+            for line in logs:
                 lines.put(line)
         except HangarError:
             return
 
-    for container_id, machine_id in sources:
-        threading.Thread(target=pump, args=(container_id, machine_id), daemon=True).start()
+    followed: set[str] = set()
+
+    def follow_new(found: list[tuple[str, str]], lines_back: int) -> None:
+        for container_id, machine_id in found:
+            if container_id not in followed:
+                followed.add(container_id)
+                args = (container_id, machine_id, lines_back)
+                threading.Thread(target=pump, args=args, daemon=True).start()
+
+    follow_new(sources, tail)
     threading.Thread(target=pump_platform, daemon=True).start()
     try:
         while True:
             try:
                 yield lines.get(timeout=1.0)
             except queue.Empty:
+                follow_new(_quietly(discover), NEW_CONTAINER_LINES)
                 yield None
     finally:
         stopped.set()
+
+
+def _quietly(discover: Callable[[], list[tuple[str, str]]]) -> list[tuple[str, str]]:
+    try:
+        return discover()
+    except HangarError:  # the app or machine is gone: follow what is already followed
+        return []
