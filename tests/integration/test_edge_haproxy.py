@@ -276,6 +276,7 @@ def test_drain_waits_for_an_old_worker_that_may_still_use_the_machine(
     with contextlib.closing(http.client.HTTPConnection("127.0.0.1", edge.http_port)) as idle:
         assert get(edge.http_port, "web.localhost", conn=idle) == (200, "a1")
         edge.sync([Route("web", "web.localhost", (a1.backend,)), Route("api", "api.localhost")])
+        _wait_for_an_old_worker(edge)
         edge.add_backend("web", c3.backend)
         drain = threading.Thread(target=edge.drain_backend, args=("web", "a1", 10.0))
         drain.start()
@@ -287,6 +288,14 @@ def test_drain_waits_for_an_old_worker_that_may_still_use_the_machine(
         edge.remove_backend("web", "a1")
         a1.close()
         assert get(edge.http_port, "web.localhost", conn=idle) == (200, "c3")
+
+
+def _wait_for_an_old_worker(edge: HAProxyEdge, timeout_s: float = 5.0) -> None:
+    """The master lists the worker a reload replaced a moment after the new one answers."""
+    deadline = time.monotonic() + timeout_s
+    while not edge._process.worker_pids()[1]:
+        assert time.monotonic() < deadline, "the reload left no old worker"
+        time.sleep(0.05)
 
 
 def replace(edge: HAProxyEdge, old: NamedServer, new: NamedServer) -> None:

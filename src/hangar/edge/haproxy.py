@@ -173,16 +173,20 @@ class HAProxyEdge:
         """
         stat = self._process.stats.server(app, name)
         total = stat.in_flight if stat else 0
-        for api in self._old_workers():
+        old_workers = self._old_workers()
+        if old_workers is None:
+            return max(total, 1)  # the master did not answer: unknown counts as busy
+        for api in old_workers:
             stat = api.server(app, name)
             total += max(stat.in_flight, 1) if stat else 0
         return total
 
-    def _old_workers(self) -> list[RuntimeAPI]:
+    def _old_workers(self) -> list[RuntimeAPI] | None:
+        """The old workers' runtime APIs; None when the master cannot be asked."""
         try:
             _, old = self._process.worker_pids()
         except EdgeFailure:
-            return []
+            return None
         return [self._process.worker(pid) for pid in old]
 
 
