@@ -25,9 +25,9 @@ def test_an_abandoned_lease_expires(fake_platform):
 
 def test_a_held_lease_is_renewed_while_the_work_runs(fake_platform):
     _setup_app(fake_platform)
-    leases.acquire(fake_platform.db, "web", "busy", "deployment busy", ttl_s=0.3)
-    with leases.held(fake_platform.db, "web", "busy", ttl_s=0.3):
-        time.sleep(0.6)
+    leases.acquire(fake_platform.db, "web", "busy", "deployment busy", ttl_s=1.0)
+    with leases.held(fake_platform.db, "web", "busy", ttl_s=1.0):
+        time.sleep(1.5)  # past the first expiry: only renewals keep it
         with pytest.raises(Conflict, match="busy"):
             leases.acquire(fake_platform.db, "web", "other", "deployment other")
     leases.acquire(fake_platform.db, "web", "other", "deployment other")
