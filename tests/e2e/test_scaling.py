@@ -33,16 +33,9 @@ def engine():
 
 
 @pytest.fixture(scope="module")
-def app(cli, tmp_path_factory):
+def app(deployed):
     """The example app, deployed once (two machines) for this module."""
-    folder = tmp_path_factory.mktemp("scaling") / "app"
-    shutil.copytree(EXAMPLE, folder)
-    name = app_name("scale")
-    write_fly_toml(folder, name)
-    cli.ok("apps", "create", name)
-    cli.ok("deploy", cwd=folder)
-    yield name, folder
-    cli("apps", "destroy", name, "--yes")
+    return deployed
 
 
 def _machines(cli, name):

@@ -35,6 +35,16 @@ def _deploy(platform, tmp_path, config, **extra):
     return Deployer(platform).run_sync(request)
 
 
+def _request(context_dir, **extra):
+    return DeployRequest(
+        app="web",
+        user_email="dev@example.com",
+        config=http_config("web"),
+        context_dir=context_dir,
+        **extra,
+    )
+
+
 def _machines(platform):
     with platform.db.session() as session:
         return list(session.scalars(select(Machine).order_by(Machine.created_at)))
@@ -133,17 +143,15 @@ def test_immediate_replaces_all_machines_without_waiting_for_checks(fake_platfor
     assert set(fake_platform.edge.routes["web"]) == {first, second}
 
 
-def test_unknown_strategy_is_refused_before_anything_runs(fake_platform, tmp_path):
+@pytest.mark.parametrize(
+    ("strategy", "reason"), [("sideways", "sideways"), ("bluegreen", "needs a health check")]
+)
+def test_a_strategy_that_cannot_run_is_refused_before_anything_runs(
+    fake_platform, tmp_path, strategy, reason
+):
     _setup_app(fake_platform)
-    request = DeployRequest(
-        app="web",
-        user_email="dev@example.com",
-        config=http_config("web"),
-        context_dir=tmp_path,
-        strategy="sideways",
-    )
-    with pytest.raises(InvalidInput, match="sideways"):
-        Deployer(fake_platform).start(request)
+    with pytest.raises(InvalidInput, match=reason):
+        Deployer(fake_platform).start(_request(tmp_path, strategy=strategy))
     assert _releases(fake_platform) == []
 
 
@@ -152,9 +160,7 @@ def test_a_second_deploy_of_the_same_app_is_refused_while_one_runs(fake_platform
     gate = threading.Event()
     fake_platform.builder.build = lambda *_args, **_kw: gate.wait(10) and "img"
     deployer = Deployer(fake_platform)
-    request = DeployRequest(
-        app="web", user_email="dev@example.com", config=http_config("web"), context_dir=tmp_path
-    )
+    request = _request(tmp_path)
     first = deployer.start(request)
     with pytest.raises(Conflict, match=first.id):
         deployer.start(request)
@@ -242,19 +248,6 @@ def test_failed_bluegreen_destroys_the_greens_and_keeps_the_blues(fake_platform,
     assert [(m.id, m.container_id) for m in _machines(fake_platform)] == before
     assert len(fake_platform.runtime.containers) == 2
     assert set(fake_platform.edge.routes["web"]) == {mid for mid, _ in before}
-
-
-def test_bluegreen_without_a_health_check_is_refused(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    request = DeployRequest(
-        app="web",
-        user_email="dev@example.com",
-        config=http_config("web"),
-        context_dir=tmp_path,
-        strategy="bluegreen",
-    )
-    with pytest.raises(InvalidInput, match="needs a health check"):
-        Deployer(fake_platform).start(request)
 
 
 def _with_release_command(app, command="migrate --all"):
@@ -351,9 +344,7 @@ def test_an_app_cannot_be_destroyed_while_it_deploys(fake_platform, tmp_path):
     gate = threading.Event()
     fake_platform.builder.build = lambda *_args, **_kw: gate.wait(10) and "img"
     deployer = Deployer(fake_platform)
-    request = DeployRequest(
-        app="web", user_email="dev@example.com", config=http_config("web"), context_dir=tmp_path
-    )
+    request = _request(tmp_path)
     running = deployer.start(request)
     with fake_platform.db.session() as session:
         user = session.scalar(select(User))
@@ -373,10 +364,7 @@ def test_only_the_last_deployments_are_kept_in_memory(fake_platform, tmp_path, m
     for _ in range(4):
         context = tmp_path / "ctx"
         context.mkdir(exist_ok=True)
-        request = DeployRequest(
-            app="web", user_email="dev@example.com", config=http_config("web"), context_dir=context
-        )
-        ids.append(deployer.run_sync(request).id)
+        ids.append(deployer.run_sync(_request(context)).id)
     with pytest.raises(NotFound):
         deployer.get(ids[0])
     assert deployer.get(ids[-1]).status == "complete"
