@@ -1,12 +1,13 @@
 """Zero-downtime redeploys, measured.
 
-Starts its own `hangar server` (temporary data dir, free ports), deploys the
-example app, then drives constant HTTP load through the edge (keep-alive and
-new connections) while running consecutive redeploys; a 5-second request is
-started just before each redeploy. Prints what it measured.
+Starts its own `hangar server` (temporary data dir, free ports), deploys an
+example app (`--app hello` or `slowpoke`), then drives constant HTTP load
+through the edge (keep-alive and new connections) while running consecutive
+redeploys; a 5-second request is started just before each redeploy. For
+slowpoke, its two broken releases follow (each must fail). Prints what it measured.
 
-    .venv/bin/python bench/zero_downtime.py [--redeploys 5] [--rate 400]
-        [--strategies rolling,canary,bluegreen] [--scale 4]
+    .venv/bin/python bench/zero_downtime.py [--app hello|slowpoke] [--redeploys 5]
+        [--rate 400] [--strategies rolling,canary,bluegreen] [--scale 4]
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def slow_request(server: RunningServer, app: str, results: list[str]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--app", default="hello", choices=("hello", "slowpoke"))
     parser.add_argument("--redeploys", type=int, default=5, help="redeploys per strategy")
     parser.add_argument("--rate", type=float, default=400, help="total requests a second")
     parser.add_argument(
@@ -109,9 +111,9 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="hangar-bench-"))
     server = start_server(work / "data")
     cli = Cli(work / "home", server.api_url)
-    project = work / "hello"
-    shutil.copytree(REPO / "examples" / "hello", project)
-    app = "bench-hello"
+    project = work / args.app
+    shutil.copytree(REPO / "examples" / args.app, project)
+    app = f"bench-{args.app}"
     try:
         cli.ok("auth", "signup", "--email", "bench@example.com", "--password", "bench-password")
         cli.ok("apps", "create", app)
@@ -125,6 +127,11 @@ def main() -> None:
             with Load(server, app, args.rate) as load:
                 durations, slow = redeploy(cli, server, app, project, strategy, args.redeploys)
             load.report(durations, slow)
+        if args.app == "slowpoke":
+            print("broken releases:")
+            with Load(server, app, args.rate) as load:
+                broken = [deploy_broken(cli, app, project, name) for name in BROKEN]
+            load.report(broken, [])
         if args.scale:
             print(f"scale count 2 -> {args.scale} -> 2:")
             with Load(server, app, args.rate) as load:
@@ -180,8 +187,7 @@ def redeploy(
     slow_results: list[str] = []
     durations: list[float] = []
     for number in range(1, count + 1):
-        page = project / "www" / "index.html.in"
-        page.write_text(f"<h1>{strategy} {number} @VERSION@</h1>\n")
+        change_source(project, f"{strategy} {number}")
         slow = threading.Thread(target=slow_request, args=(server, app, slow_results))
         slow.start()
         time.sleep(0.5)  # the slow request is in flight when the deploy begins
@@ -191,6 +197,30 @@ def redeploy(
         slow.join()
         print(f"  redeploy {number}: {durations[-1]:.1f}s, slow request {slow_results[-1]}")
     return durations, slow_results
+
+
+BROKEN = ("fly.crashes.toml", "fly.never-listens.toml")
+
+
+def change_source(project: Path, label: str) -> None:
+    """A code change, so every redeploy builds a new image."""
+    page = project / "www" / "index.html.in"
+    if page.exists():
+        page.write_text(f"<h1>{label} @VERSION@</h1>\n")
+    else:
+        with (project / "app.py").open("a") as source:
+            source.write(f"# {label}\n")
+
+
+def deploy_broken(cli: Cli, app: str, project: Path, config: str) -> float:
+    """A broken release must fail its deploy; the good one keeps serving."""
+    began = time.monotonic()
+    result = cli("deploy", "-a", app, "-c", config, cwd=project)
+    took = time.monotonic() - began
+    reason = (result.stderr.strip().splitlines() or ["(no error)"])[0]
+    verdict = "failed as it must" if result.returncode else "WRONGLY SUCCEEDED"
+    print(f"  {config}: {took:.1f}s, {verdict}: {reason[:110]}")
+    return took
 
 
 def scale(cli: Cli, app: str, count: int) -> float:

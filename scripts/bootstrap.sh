@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LOG_DIR=/var/log/hangar
-PACKAGES=(docker.io haproxy busybox-static postgresql python3-venv curl ca-certificates)
+PACKAGES=(docker.io haproxy busybox-static debootstrap postgresql python3-venv curl ca-certificates)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
@@ -47,5 +47,6 @@ make_venv() {
 install_packages
 start_docker
 make_venv
-log "Building the local base image"
+log "Building the local base images"
 scripts/base-image.sh
+scripts/python-image.sh

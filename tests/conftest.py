@@ -26,7 +26,7 @@ def fake_platform(db, tmp_path) -> Platform:
         builder=FakeBuilder(runtime=runtime),
         edge=FakeEdge(),
         health=FakeHealth(runtime=runtime),
-        settings=Settings(tmp_path, "localhost", 8088),
+        settings=Settings(tmp_path, "localhost", 8088, smoke_window_s=0.0),
     )
 
 

@@ -35,7 +35,8 @@ class ContainerSpec:
 
     @property
     def name(self) -> str:
-        return f"hangar-{self.app}-{self.machine_id}"
+        """One per machine and release: a deploy starts the new one beside the old."""
+        return f"hangar-{self.app}-{self.machine_id}-v{self.release}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class ContainerInfo:
     image: str = ""
     exit_code: int | None = None
     oom_killed: bool = False  # the kernel killed a process of it for going over its memory
+    pid: int | None = None  # its init process on the engine's host, while it runs
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,11 @@ class Edge(Protocol):
 
 @dataclass(frozen=True)
 class CheckSpec:
-    """One health check of a machine, probed on 127.0.0.1:<host port>."""
+    """One health check of a machine, probed on 127.0.0.1:<host port>.
+
+    A TCP check passes only when the app's own socket listens on internal_port
+    (see edge/listening.py); an HTTP check when the app answers 2xx or 3xx.
+    """
 
     kind: str  # "tcp" or "http"
     path: str = "/"
@@ -169,9 +175,33 @@ class CheckSpec:
     grace_s: float = 0.0
 
 
+@dataclass(frozen=True)
+class ProbeTarget:
+    """One machine's container, as its checks reach and see it."""
+
+    host_port: int  # internal_port as published on 127.0.0.1
+    internal_port: int
+    container_id: str = ""
+    pid: int | None = None  # a process inside the container, to read its own sockets
+
+    @classmethod
+    def of(cls, info: ContainerInfo, internal_port: int) -> ProbeTarget | None:
+        """None when the container publishes no port (nothing to check)."""
+        if info.host_port is None:
+            return None
+        return cls(info.host_port, internal_port, info.container_id, info.pid)
+
+
 class HealthProbe(Protocol):
-    def wait_healthy(self, port: int, checks: list[CheckSpec], timeout_s: float) -> None:
-        """Return once every check passes; raise HealthCheckFailed at the deadline."""
+    def wait_healthy(
+        self,
+        target: ProbeTarget,
+        checks: list[CheckSpec],
+        timeout_s: float,
+        running: Callable[[], bool] = lambda: True,
+    ) -> None:
+        """Return once every check passes; raise HealthCheckFailed at the deadline,
+        or as soon as `running` (asked between polls) says the container stopped."""
         ...
 
 

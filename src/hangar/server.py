@@ -38,6 +38,7 @@ class ServerOptions:
     database_url: str | None = None
     secrets_key_file: Path | None = None  # default: default_key_file()
     keep_images: int = 5  # release images kept per app
+    smoke_window_s: float = 5.0  # see control/smoke.py
 
 
 def default_data_dir() -> Path:
@@ -63,7 +64,11 @@ def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
         domain=options.domain,
     )
     settings = Settings(
-        options.data_dir, options.domain, options.http_port, keep_images=options.keep_images
+        options.data_dir,
+        options.domain,
+        options.http_port,
+        keep_images=options.keep_images,
+        smoke_window_s=options.smoke_window_s,
     )
     runtime = DockerRuntime(instance=instance_id(options.data_dir))
     platform = Platform(db, runtime, DockerBuilder(), edge, HttpProbe(), settings)

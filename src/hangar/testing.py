@@ -8,7 +8,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from hangar.errors import BuildFailed, HealthCheckFailed, NotFound
-from hangar.ports import Backend, CheckSpec, ContainerInfo, ContainerSpec, LogLine, Route
+from hangar.ports import (
+    Backend,
+    CheckSpec,
+    ContainerInfo,
+    ContainerSpec,
+    LogLine,
+    ProbeTarget,
+    Route,
+)
 
 
 @dataclass
@@ -17,6 +25,7 @@ class FakeRuntime:
     images: set[str] = field(default_factory=set)
     journal: list[str] = field(default_factory=list)
     task_exit_code: int = 0
+    crashing_releases: set[int] = field(default_factory=set)  # exit 3 when next inspected
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def run(self, spec: ContainerSpec) -> ContainerInfo:
@@ -59,7 +68,11 @@ class FakeRuntime:
         self.containers.pop(container_id, None)
 
     def inspect(self, container_id: str) -> ContainerInfo | None:
-        return self.containers.get(container_id)
+        info = self.containers.get(container_id)
+        if info is not None and info.state == "running" and info.release in self.crashing_releases:
+            self.crash(container_id, exit_code=3)
+            return self.containers[container_id]
+        return info
 
     def list_managed(self, app: str | None = None) -> list[ContainerInfo]:
         return [c for c in self.containers.values() if app in (None, c.app)]
@@ -112,27 +125,41 @@ class FakeBuilder:
 
 @dataclass
 class FakeEdge:
-    routes: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Servers by their edge name (`<machine>-<container>`); `routes` and the
+    journal speak of machine ids, as the tests do."""
+
+    servers: dict[str, dict[str, int]] = field(default_factory=dict)
     journal: list[str] = field(default_factory=list)
 
+    @property
+    def routes(self) -> dict[str, dict[str, int]]:
+        return {
+            app: {_machine_of(name): port for name, port in servers.items()}
+            for app, servers in self.servers.items()
+        }
+
     def sync(self, routes: list[Route]) -> None:
-        self.routes = {r.app: {b.name: b.port for b in r.backends} for r in routes}
+        self.servers = {r.app: {b.name: b.port for b in r.backends} for r in routes}
 
     def add_backend(self, app: str, backend: Backend) -> None:
-        if app not in self.routes:
+        if app not in self.servers:
             raise NotFound(f"no backend for {app}")
-        self.routes[app][backend.name] = backend.port
-        self.journal.append(f"add {backend.name}")
+        self.servers[app][backend.name] = backend.port
+        self.journal.append(f"add {_machine_of(backend.name)}")
 
     def drain_backend(self, app: str, name: str, timeout_s: float) -> None:
-        self.journal.append(f"drain {name}")
+        self.journal.append(f"drain {_machine_of(name)}")
 
     def remove_backend(self, app: str, name: str) -> None:
-        self.routes.get(app, {}).pop(name, None)
-        self.journal.append(f"remove {name}")
+        self.servers.get(app, {}).pop(name, None)
+        self.journal.append(f"remove {_machine_of(name)}")
 
     def remove_app(self, app: str) -> None:
-        self.routes.pop(app, None)
+        self.servers.pop(app, None)
+
+
+def _machine_of(backend_name: str) -> str:
+    return backend_name.rsplit("-", 1)[0]
 
 
 @dataclass
@@ -148,7 +175,14 @@ class FakeHealth:
     passes_per_release: int = 0  # machines of a failing release that pass before one fails
     _passed: dict[int, int] = field(default_factory=dict)
 
-    def wait_healthy(self, port: int, checks: list[CheckSpec], timeout_s: float) -> None:
+    def wait_healthy(
+        self,
+        target: ProbeTarget,
+        checks: list[CheckSpec],
+        timeout_s: float,
+        running: Callable[[], bool] = lambda: True,
+    ) -> None:
+        port = target.host_port
         self.checked.append(port)
         release = self._release_on(port)
         if release is not None and release in self.failing_releases:

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from hangar.edge import HAProxyEdge, wait_healthy
+from hangar.edge import HAProxyEdge
 from hangar.edge.runtime_api import RuntimeAPI
-from hangar.errors import EdgeFailure, HealthCheckFailed, InvalidInput
-from hangar.ports import Backend, CheckSpec, Route
+from hangar.errors import EdgeFailure, InvalidInput
+from hangar.ports import Backend, Route
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 SLOW_S = 1.5
@@ -335,32 +335,21 @@ def test_a_new_edge_adopts_the_running_haproxy(edge: HAProxyEdge) -> None:
     assert get(edge.http_port, "api.localhost")[0] == 503
 
 
-def test_wait_healthy_passes_tcp_and_http_checks(servers: dict[str, NamedServer]) -> None:
-    checks = [CheckSpec("tcp"), CheckSpec("http", path="/health", interval_s=0.1)]
-    wait_healthy(servers["a1"].port, checks, timeout_s=2)
-
-
-def test_wait_healthy_reports_the_failing_check(servers: dict[str, NamedServer]) -> None:
-    check = CheckSpec("http", path="/fail", interval_s=0.05, timeout_s=0.5)
-    started = time.monotonic()
-    with pytest.raises(HealthCheckFailed, match="HTTP 500"):
-        wait_healthy(servers["a1"].port, [check], timeout_s=0.3)
-    assert time.monotonic() - started < 2
-
-
-def test_wait_healthy_waits_for_a_late_listener() -> None:
-    port = free_port()
-    holder: list[NamedServer] = []
-    late = threading.Timer(0.3, lambda: holder.append(NamedServer("late", port)))
-    late.start()
-    try:
-        wait_healthy(port, [CheckSpec("tcp", interval_s=0.05)], timeout_s=3)
-    finally:
-        late.join()
-        for server in holder:
-            server.close()
-
-
-def test_wait_healthy_fails_on_a_closed_port() -> None:
-    with pytest.raises(HealthCheckFailed, match="tcp check"):
-        wait_healthy(free_port(), [CheckSpec("tcp", interval_s=0.05)], timeout_s=0.2)
+@pytest.mark.haproxy
+def test_runtime_added_servers_pool_connections_as_configured_ones(
+    edge: HAProxyEdge, servers: dict[str, NamedServer]
+) -> None:
+    edge.sync([Route("web", "web.localhost", (servers["a1"].backend,))])
+    edge.add_backend("web", servers["b2"].backend)
+    answer = RuntimeAPI(edge.paths.stats_socket).send("show servers conn web")
+    rows = [line.split() for line in answer.splitlines() if line.startswith("web/")]
+    header = answer.splitlines()[0].lstrip("# ").split()
+    pools = {
+        row[0]: (row[header.index("purge_delay")], row[header.index("idle_lim")]) for row in rows
+    }
+    assert pools["web/a1"] == pools["web/b2"]
+    assert pools["web/b2"] != ("0", "0")
+    for _ in range(40):  # a new client connection each time; the edge reuses its own
+        assert get(edge.http_port, "web.localhost")[0] == 200
+    opened = len(servers["a1"].httpd.connections) + len(servers["b2"].httpd.connections)
+    assert opened <= 8, f"{opened} backend connections for 40 requests"

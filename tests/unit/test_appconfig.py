@@ -81,3 +81,11 @@ def test_max_unavailable_accepts_counts_and_fractions(value):
 def test_fly_sections_hangar_does_not_run_yet_are_named_in_the_warning():
     loaded = parse({"app": "x", "mounts": {"source": "data", "destination": "/data"}})
     assert loaded.warnings == ["[mounts] is not supported by Hangar yet and is ignored"]
+
+
+@pytest.mark.parametrize("key", ["interval", "timeout"])
+@pytest.mark.parametrize("value", ["0s", 0, -1])
+def test_check_interval_and_timeout_must_be_above_zero(key, value):
+    service = {"http_service": {"checks": [{key: value}]}}
+    with pytest.raises(ConfigInvalid, match=rf"http_service\.checks\.0\.{key}"):
+        parse({"app": "x", **service})

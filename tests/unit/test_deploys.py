@@ -72,7 +72,7 @@ def test_rolling_redeploy_drains_before_stopping_one_machine_at_a_time(fake_plat
     first, second = (m.id for m in _machines(fake_platform))
     fake_platform.edge.journal.clear()
     fake_platform.runtime.journal.clear()
-    _deploy(fake_platform, tmp_path, http_config("web"))
+    _deploy(fake_platform, tmp_path, http_config("web", order="stop-first"))
     assert fake_platform.edge.journal == [
         f"drain {first}",
         f"remove {first}",
@@ -90,6 +90,32 @@ def test_rolling_redeploy_drains_before_stopping_one_machine_at_a_time(fake_plat
     assert _releases(fake_platform) == [(1, "complete"), (2, "complete")]
 
 
+def test_start_first_routes_each_new_container_before_draining_the_old(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    _deploy(fake_platform, tmp_path, http_config("web"))
+    first, second = (m.id for m in _machines(fake_platform))
+    fake_platform.edge.journal.clear()
+    fake_platform.runtime.journal.clear()
+    _deploy(fake_platform, tmp_path, http_config("web"))
+    assert fake_platform.edge.journal == [
+        f"add {first}",
+        f"drain {first}",
+        f"remove {first}",
+        f"add {second}",
+        f"drain {second}",
+        f"remove {second}",
+    ]
+    assert fake_platform.runtime.journal == [
+        f"run {first} v2",
+        f"stop {first}",
+        f"run {second} v2",
+        f"stop {second}",
+    ]
+    machines = _machines(fake_platform)
+    assert [(m.state, m.release_version) for m in machines] == [("started", 2)] * 2
+    assert fake_platform.edge.routes["web"] == {m.id: m.host_port for m in machines}
+
+
 def test_without_rollback_a_failed_check_stops_and_leaves_the_rest_serving(fake_platform, tmp_path):
     _setup_app(fake_platform)
     _deploy(fake_platform, tmp_path, http_config("web"))
@@ -102,9 +128,11 @@ def test_without_rollback_a_failed_check_stops_and_leaves_the_rest_serving(fake_
         release = session.scalar(select(Release).where(Release.version == 2))
         assert "failed its health checks" in release.reason
         assert "last log lines" in release.reason
+    # Start-first: the failed container was beside the machine's own, which still serves.
     states = {m.id: (m.state, m.release_version) for m in _machines(fake_platform)}
-    assert states[untouched.id] == ("started", 1)
-    assert list(fake_platform.edge.routes["web"]) == [untouched.id]
+    assert set(states.values()) == {("started", 1)}
+    assert set(fake_platform.edge.routes["web"]) == set(states)
+    assert untouched.id in states
 
 
 def test_build_failure_records_no_release_and_touches_no_machine(fake_platform, tmp_path):
@@ -183,7 +211,8 @@ def test_failed_rolling_deploy_rolls_moved_machines_back(fake_platform, tmp_path
     assert [(m.state, m.release_version) for m in machines] == [("started", 2)] * 2
     assert set(fake_platform.edge.routes["web"]) == before
     events = list(deployment.events.follow())
-    assert "rolled back 2 machine(s)" in events[-1]["message"], "both were in the failed batch"
+    # The second machine's new container failed beside its old one: only the first moved.
+    assert "rolled back 1 machine(s)" in events[-1]["message"]
 
 
 def test_canary_checks_one_extra_machine_first_then_rolls(fake_platform, tmp_path):
@@ -198,10 +227,10 @@ def test_canary_checks_one_extra_machine_first_then_rolls(fake_platform, tmp_pat
     assert journal[0] == f"run {canary} v2" and canary not in old
     assert journal[1] == f"stop {canary}"
     assert journal[2:] == [
-        f"stop {old[0]}",
         f"run {old[0]} v2",
-        f"stop {old[1]}",
+        f"stop {old[0]}",
         f"run {old[1]} v2",
+        f"stop {old[1]}",
     ]
     assert [m.id for m in _machines(fake_platform)] == old
 

@@ -79,6 +79,7 @@ class DeployCreate(BaseModel):
     wait_timeout: float | None = Field(default=None, gt=0)
     rollback: bool = True
     wait_for_lock: bool = False
+    smoke_checks: bool = True
 
 
 class RollbackCreate(BaseModel):

@@ -31,6 +31,9 @@ class Deploy(Section):
     max_unavailable: float = 1
     wait_timeout: Seconds = 300.0
     release_command: str | None = None
+    # Hangar's: start each new container beside the old one, or (for an app that
+    # cannot run two copies at once) stop the old one first, as fly.io does.
+    order: Literal["start-first", "stop-first"] = "start-first"
 
     @field_validator("max_unavailable")
     @classmethod
@@ -47,6 +50,13 @@ class HttpCheck(Section):
     method: str = "GET"
     path: str = "/"
     protocol: Literal["http"] = "http"
+
+    @field_validator("interval", "timeout")
+    @classmethod
+    def _positive_duration(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError('expected a duration greater than zero, such as "5s"')
+        return value
 
     @field_validator("path")
     @classmethod

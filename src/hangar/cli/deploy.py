@@ -33,11 +33,16 @@ def deploy(
     wait_for_lock: bool = typer.Option(
         False, "--wait-for-lock", help="Wait for a running deploy of the app instead of failing"
     ),
+    no_smoke_checks: bool = typer.Option(
+        False, "--no-smoke-checks", help="Do not fail the deploy when a machine exits soon after"
+    ),
     api_url: str = ApiUrlOption,
 ) -> None:
     """Deploy the app in this folder."""
     folder = config.resolve().parent
-    options = DeployOptions(image, strategy, wait_timeout, detach, not no_rollback, wait_for_lock)
+    options = DeployOptions(
+        image, strategy, wait_timeout, detach, not no_rollback, wait_for_lock, not no_smoke_checks
+    )
     run_deploy(folder, config, app, options, api_url)
 
 
@@ -49,6 +54,7 @@ class DeployOptions:
     detach: bool = False
     rollback: bool = True
     wait_for_lock: bool = False
+    smoke_checks: bool = True
 
     def for_api(self) -> dict[str, Any]:
         return {
@@ -56,6 +62,7 @@ class DeployOptions:
             "wait_timeout": self.wait_timeout,
             "rollback": self.rollback,
             "wait_for_lock": self.wait_for_lock,
+            "smoke_checks": self.smoke_checks,
         }
 
 

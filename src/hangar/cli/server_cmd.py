@@ -32,6 +32,13 @@ def server(
         help="Keep the images of each app's last N releases; older ones are pruned after "
         "each successful deploy",
     ),
+    smoke_window: float = typer.Option(
+        5.0,
+        "--smoke-window",
+        min=0,
+        metavar="S",
+        help="Seconds a new machine must keep running after it passed its health checks",
+    ),
 ) -> None:
     """Run the control plane API, the edge and the deploy engine."""
     # Imported here: the server's dependencies would slow every other command's start.
@@ -48,5 +55,6 @@ def server(
             database_url=database_url,
             secrets_key_file=secrets_key_file,
             keep_images=keep_images,
+            smoke_window_s=smoke_window,
         )
     )

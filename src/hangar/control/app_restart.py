@@ -2,7 +2,8 @@
 
 No new release: each machine is drained, its container replaced by a fresh
 one of the same release (as a fly.io machine restarts with a fresh root file
-system), health-checked and routed again before the next one starts. Stopped
+system), health-checked, watched for the smoke window and routed again before
+the next one starts. Stopped
 machines stay stopped; failed ones are given another chance. The app's lease
 is held throughout; a machine failing its checks stops the restart.
 """
@@ -47,7 +48,7 @@ def restart_machine(ops: MachineOps, app_name: str, machine: Machine) -> None:
     with ops.platform.db.session() as session:
         target = target_of(machine_release(session, machine))
     ops.take_down(app_name, machine, target.config)
-    ops.bring_up(machine.id, target, machine.region, target.config.deploy.wait_timeout)
+    ops.bring_up(machine.id, target, machine.region, target.config.deploy.wait_timeout, smoke=True)
 
 
 def _restartable(machines: list[Machine]) -> list[Machine]:

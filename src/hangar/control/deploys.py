@@ -49,6 +49,7 @@ class DeployRequest:
     wait_timeout_s: float | None = None
     description: str = "Deploy image"
     rollback: bool = True  # put moved machines back on their release if the deploy fails
+    smoke_checks: bool = True  # a machine exiting soon after it is healthy fails the deploy
     wait_for_lock: bool = False
 
 
@@ -190,7 +191,8 @@ class Deployer:
                 }
             )
         target = Target(deployment.release, image, config)
-        ops = MachineOps(self.platform, deployment.events)
+        smoke_s = None if request.smoke_checks else 0.0
+        ops = MachineOps(self.platform, deployment.events, smoke_s)
         with self.platform.db.session() as session:
             app = _app(session, request.app)
             every = app_machines(session, app)
@@ -236,18 +238,23 @@ class Deployer:
             restored = restore(ops, app, snapshot)
         except HangarError as exc:
             return RolledBack(f"{failure.message}\nthe rollback failed too: {exc.message}", False)
-        return RolledBack(
-            f"{failure.message}\nrolled back {len(restored)} machine(s) to the previous release",
-            True,
-        )
+        if not restored:
+            note = "no machine had moved to the new release: the previous one still serves"
+        else:
+            note = f"rolled back {len(restored)} machine(s) to the previous release"
+        return RolledBack(f"{failure.message}\n{note}", True)
 
     def _create_first_machines(
         self, ops: MachineOps, app_id: int, region: str, target: Target
     ) -> None:
+        windows = []
         for _ in range(first_deploy_count(target.config.http_service is not None)):
             machine_id = new_machine_id()
             ops.create(app_id, machine_id, target, region)
-            ops.bring_up(machine_id, target, region, target.config.deploy.wait_timeout)
+            info = ops.bring_up(machine_id, target, region, target.config.deploy.wait_timeout)
+            windows.append(ops.watch(info))
+        for window in windows:
+            ops.survive(window)
 
     def _finish(self, deployment: Deployment, request: DeployRequest) -> None:
         with self.platform.db.session() as session:

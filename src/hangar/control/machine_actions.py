@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from hangar.appconfig.model import AppConfig
 from hangar.control import leases
 from hangar.control.apps import app_machines, get_app
-from hangar.control.machines import MachineOps, Target
+from hangar.control.machines import MachineOps, Target, backend_name
 from hangar.control.platform import Platform
 from hangar.control.release_targets import machine_release
 from hangar.domain.states import CheckStatus, MachineState
@@ -25,9 +25,10 @@ def stop_machine(platform: Platform, user: User, app: str, machine_id: str) -> N
 
 def _stop(platform: Platform, app: str, machine: Machine, config: AppConfig) -> None:
     ops = MachineOps(platform)
-    platform.edge.drain_backend(app, machine.id, platform.settings.drain_timeout_s)
-    platform.edge.remove_backend(app, machine.id)
     if machine.container_id:
+        name = backend_name(machine.id, machine.container_id)
+        platform.edge.drain_backend(app, name, platform.settings.drain_timeout_s)
+        platform.edge.remove_backend(app, name)
         platform.runtime.stop(machine.container_id, config.kill_signal, int(config.kill_timeout))
     ops.save(machine.id, state=MachineState.STOPPED, checks=CheckStatus.UNKNOWN)
 
@@ -41,7 +42,7 @@ def start_machine(platform: Platform, user: User, app: str, machine_id: str) -> 
         if machine.container_id:
             platform.runtime.remove(machine.container_id)
         MachineOps(platform).bring_up(
-            machine.id, target, machine.region, config.deploy.wait_timeout
+            machine.id, target, machine.region, config.deploy.wait_timeout, smoke=True
         )
 
 

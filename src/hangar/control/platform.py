@@ -16,6 +16,7 @@ class Settings:
     domain: str = "localhost"
     http_port: int = 80
     drain_timeout_s: float = 30.0
+    smoke_window_s: float = 5.0  # a machine must keep running this long after its checks pass
     keep_images: int = 5  # release images kept per app (see control/images.py)
 
     def app_url(self, app: str) -> str:

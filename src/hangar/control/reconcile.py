@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from hangar.appconfig.model import AppConfig
 from hangar.control import leases
-from hangar.control.machines import MachineOps, Target
+from hangar.control.machines import MachineOps, Target, backend_of
 from hangar.control.platform import Platform
 from hangar.domain.states import MachineState, ReleaseStatus
 from hangar.errors import HangarError
-from hangar.ports import Backend, Route
+from hangar.ports import Route
 from hangar.store.models import App, Machine, Release
 
 log = logging.getLogger(__name__)
@@ -24,9 +24,9 @@ def reconcile(platform: Platform) -> None:
     leases.drop_all(platform.db)  # no change of an earlier server process survives it
     shutil.rmtree(platform.settings.uploads_dir, ignore_errors=True)  # nor its uploads
     _interrupt_running_releases(platform)
-    _remove_orphan_containers(platform)
     broken = _machines_to_restore(platform)
-    platform.edge.sync(desired_routes(platform))
+    platform.edge.sync(desired_routes(platform))  # before orphans go: the edge may route to one
+    _remove_orphan_containers(platform)
     _restore_machines(platform, broken)
 
 
@@ -41,7 +41,7 @@ def desired_routes(platform: Platform) -> list[Route]:
                     Machine.host_port.is_not(None),
                 )
             )
-            backends = tuple(Backend(m.id, m.host_port) for m in machines if m.host_port)
+            backends = tuple(b for m in machines if (b := backend_of(m)) is not None)
             routes.append(Route(app.name, platform.settings.hostname(app.name), backends))
         return routes
 

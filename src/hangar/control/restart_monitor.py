@@ -17,7 +17,8 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from hangar.control.platform import Platform
-from hangar.control.restarts import Exited, exit_status, handle_exit
+from hangar.control.restarts import Exited, handle_exit
+from hangar.control.smoke import exit_status
 from hangar.domain.restart_policy import restart_delay
 from hangar.domain.states import MachineState
 from hangar.errors import HangarError

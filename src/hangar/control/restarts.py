@@ -17,24 +17,20 @@ app's lease is held meanwhile: a restart never runs during a deploy or scale
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import time
 from dataclasses import dataclass
 
 from hangar.control import leases
-from hangar.control.machines import MachineOps, Target
+from hangar.control.machines import MachineOps, Target, await_checks, backend_name
 from hangar.control.platform import Platform
 from hangar.control.release_targets import machine_release, target_of
-from hangar.control.specs import health_checks, restart_policy
+from hangar.control.smoke import MachineExited, exit_status
+from hangar.control.specs import restart_policy
 from hangar.domain.restart_policy import ExitStatus, RestartPolicy, Verdict, attempt_label, decide
 from hangar.domain.states import CheckStatus, MachineState
 from hangar.errors import Conflict, HangarError, HealthCheckFailed, NotFound
-from hangar.ports import CheckSpec, ContainerInfo
 from hangar.store.models import Machine
 
-EXITED_STATES = frozenset({"exited", "dead"})
 HEALTH_TIMEOUT_S = 60.0  # at most, for a restarted machine to pass its checks
-CHECK_SLICE_S = 2.0  # between looks at whether the restarted container still runs
 LOG_LINES_KEPT = 20  # of the exited container, into the platform log
 
 
@@ -47,19 +43,6 @@ class Exited:
     container_id: str
     status: ExitStatus
     restarts: int
-
-
-class MachineExited(HangarError):
-    """The container stopped running while its health checks were awaited."""
-
-
-def exit_status(info: ContainerInfo | None) -> ExitStatus | None:
-    """How the container ended, or None while it runs."""
-    if info is None:
-        return ExitStatus(code=None)
-    if info.state not in EXITED_STATES:
-        return None
-    return ExitStatus(info.exit_code, info.oom_killed)
 
 
 def handle_exit(platform: Platform, exited: Exited) -> bool:
@@ -83,7 +66,7 @@ def _handle(platform: Platform, exited: Exited) -> bool:
     with platform.db.session() as session:
         target = target_of(machine_release(session, machine))
     policy = restart_policy(target.config)
-    platform.edge.remove_backend(exited.app, machine.id)
+    platform.edge.remove_backend(exited.app, backend_name(machine.id, exited.container_id))
     ops.save(machine.id, last_exit=exited.status.describe())
     verdict = decide(policy, exited.status, machine.restart_count)
     if verdict is Verdict.RESTART:
@@ -140,10 +123,12 @@ def _restart(
     ops.save(machine.id, state=MachineState.REPLACING, restart_count=attempt)
     try:
         info = ops.launch(machine.id, target, machine.region)
-        await_healthy(platform, info, health_checks(target.config), _timeout(target))
-    except MachineExited:
+        await_checks(platform, info, target.config, _timeout(target))
+        ops.watch(info).wait()  # a crash-looping machine never gets traffic again
+    except MachineExited as exc:
+        # Still `started`: the monitor sees the exit and applies the policy again.
         ops.save(machine.id, state=MachineState.STARTED, checks=CheckStatus.CRITICAL)
-        _note(platform, exited, "Machine exited again before passing its health checks")
+        _note(platform, exited, f"Machine exited again ({exc.ended.describe()}) before serving")
     except HealthCheckFailed as exc:
         _fail(platform, ops, exited, target, f"Machine failed its health checks: {exc.message}")
     except HangarError as exc:
@@ -167,26 +152,6 @@ def _fail(platform: Platform, ops: MachineOps, exited: Exited, target: Target, n
             platform.runtime.stop(container_id, config.kill_signal, int(config.kill_timeout))
     ops.save(exited.machine_id, state=MachineState.FAILED, checks=CheckStatus.CRITICAL)
     _note(platform, exited, note)
-
-
-def await_healthy(
-    platform: Platform, info: ContainerInfo, checks: list[CheckSpec], timeout_s: float
-) -> None:
-    """Wait for the checks, giving up early (MachineExited) if the container stops."""
-    if info.host_port is None or not checks:
-        return
-    deadline = time.monotonic() + timeout_s
-    while True:
-        remaining = max(deadline - time.monotonic(), 0.1)
-        try:
-            platform.health.wait_healthy(info.host_port, checks, min(CHECK_SLICE_S, remaining))
-            return
-        except HealthCheckFailed:
-            if exit_status(platform.runtime.inspect(info.container_id)) is not None:
-                raise MachineExited(f"machine {info.machine_id} exited during its checks") from None
-            if time.monotonic() >= deadline:
-                raise
-        checks = [dataclasses.replace(check, grace_s=0.0) for check in checks]
 
 
 def _keep_last_lines(platform: Platform, exited: Exited) -> None:

@@ -99,12 +99,13 @@ def scale_count(ops: MachineOps, app_name: str, count: int) -> str:
 
 
 def add_machine(ops: MachineOps, app_id: int, region: str, target: Target) -> str:
-    """Create, start and health-check a machine, then route to it; destroy it if it fails."""
+    """Create, start and health-check a machine, and route to it once it has kept
+    running for the smoke window; destroy it if it fails."""
     machine_id = new_machine_id()
     ops.events.emit("machine", f"Creating machine {machine_id} on v{target.version}")
     ops.create(app_id, machine_id, target, region)
     try:
-        ops.bring_up(machine_id, target, region, target.config.deploy.wait_timeout)
+        ops.bring_up(machine_id, target, region, target.config.deploy.wait_timeout, smoke=True)
     except HangarError as exc:
         ops.destroy(target.app, ops.machine(machine_id), target.config)
         raise HangarError(

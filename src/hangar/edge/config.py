@@ -13,6 +13,14 @@ NOT_FOUND_BACKEND = "_not_found"  # app names cannot start with "_": no clash
 NOT_FOUND_PAGE = "404.html"  # an lf-file: `%[...]` in it is evaluated per request
 NO_MACHINE_PAGE = "503.http"  # an errorfile: a full HTTP response, headers included
 _MAX_SOCKET_PATH = 107  # sun_path is 108 bytes on Linux, with the final NUL
+# Idle keep-alive connections to each machine are kept and reused. Servers added
+# at runtime do not inherit `default-server` in HAProxy 2.6, so every server line
+# and `add server` carries these itself.
+SERVER_OPTIONS = "pool-max-conn 64 pool-purge-delay 10s"
+# Methods that may be replayed on another machine after a response timeout or an
+# empty response: the request may have reached the app. Others are retried only
+# when the connection failed, before anything was sent.
+IDEMPOTENT_METHODS = "GET HEAD OPTIONS PUT DELETE"
 
 _APP_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _SERVER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -116,6 +124,7 @@ def _frontend_section(bind_host: str, bind_port: int, paths: EdgePaths) -> str:
         "frontend http\n"
         f"    bind {bind_host}:{bind_port}\n"
         "    http-request set-var(txn.host) req.hdr(host),host_only,lower,regsub([^a-z0-9.-],_,g)\n"
+        f"    http-request disable-l7-retry unless {{ method {IDEMPOTENT_METHODS} }}\n"
         f"    use_backend %[var(txn.host),map({paths.host_map})]\n"
         f"    default_backend {NOT_FOUND_BACKEND}\n"
     )
@@ -137,4 +146,4 @@ def _backend_section(route: Route) -> str:
 
 def server_line(name: str, port: int) -> str:
     """The `server` line for one machine, as in the config file."""
-    return f"server {name} 127.0.0.1:{port}"
+    return f"server {name} 127.0.0.1:{port} {SERVER_OPTIONS}"

@@ -5,27 +5,42 @@ from __future__ import annotations
 import http.client
 import socket
 import time
+from collections.abc import Callable
 
+from hangar.edge.listening import listening
 from hangar.errors import HealthCheckFailed
-from hangar.ports import CheckSpec
+from hangar.ports import CheckSpec, ProbeTarget
 
 HOST = "127.0.0.1"  # machines publish on loopback only
+HOLD_S = 0.2  # a proxy with nothing behind it closes at once; the app keeps the connection
 
 
 class HttpProbe:
     """The HealthProbe port: checks a machine on its published loopback port."""
 
-    def wait_healthy(self, port: int, checks: list[CheckSpec], timeout_s: float) -> None:
-        wait_healthy(port, checks, timeout_s)
+    def wait_healthy(
+        self,
+        target: ProbeTarget,
+        checks: list[CheckSpec],
+        timeout_s: float,
+        running: Callable[[], bool] = lambda: True,
+    ) -> None:
+        wait_healthy(target, checks, timeout_s, running=running)
 
 
-def describe(check: CheckSpec, port: int) -> str:
+def describe(check: CheckSpec, target: ProbeTarget) -> str:
     if check.kind == "tcp":
-        return f"tcp check on {HOST}:{port}"
-    return f"http check {check.method} {check.path} on {HOST}:{port}"
+        return f"tcp check on port {target.internal_port}"
+    return f"http check {check.method} {check.path} on port {target.internal_port}"
 
 
-def wait_healthy(port: int, checks: list[CheckSpec], timeout_s: float, grace_s: float = 0) -> None:
+def wait_healthy(
+    target: ProbeTarget,
+    checks: list[CheckSpec],
+    timeout_s: float,
+    grace_s: float = 0,
+    running: Callable[[], bool] = lambda: True,
+) -> None:
     """Poll every check until each has passed once.
 
     Polling starts at once; failures only count after the grace period (the
@@ -41,26 +56,46 @@ def wait_healthy(port: int, checks: list[CheckSpec], timeout_s: float, grace_s: 
             now = time.monotonic()
             if now < due and now < deadline:
                 continue
-            reason = run_check(port, check, max(min(check.timeout_s, deadline - now), 0.1))
+            reason = run_check(target, check, max(min(check.timeout_s, deadline - now), 0.1))
             if not reason:
                 del next_try[check]
-            elif time.monotonic() >= deadline:
-                raise _failed(port, check, reason)
+            elif time.monotonic() >= deadline or not running():
+                raise _failed(target, check, reason)
             else:
                 next_try[check] = time.monotonic() + check.interval_s
         if next_try:
             _sleep_until(min(next_try.values()), deadline)
 
 
-def run_check(port: int, check: CheckSpec, timeout_s: float) -> str:
+def run_check(target: ProbeTarget, check: CheckSpec, timeout_s: float) -> str:
     """Run `check` once; return "" on success, else the reason it failed."""
     try:
         if check.kind == "tcp":
-            socket.create_connection((HOST, port), timeout=timeout_s).close()
-            return ""
-        return _http_check(port, check, timeout_s)
+            return _tcp_check(target, timeout_s)
+        return _http_check(target.host_port, check, timeout_s)
     except (OSError, http.client.HTTPException) as exc:
         return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _tcp_check(target: ProbeTarget, timeout_s: float) -> str:
+    """The app's own socket must listen (when this host can see it), and a connection
+    through the published port must stay open: Docker's proxy accepts either way."""
+    if target.pid is not None and target.container_id:
+        seen = listening(target.pid, target.container_id)
+        if seen is not None and (why := seen.verdict(target.internal_port)):
+            return why
+    with socket.create_connection((HOST, target.host_port), timeout=timeout_s) as sock:
+        return _held_open(sock)
+
+
+def _held_open(sock: socket.socket) -> str:
+    sock.settimeout(HOLD_S)
+    try:
+        if sock.recv(1) == b"":
+            return "the connection was closed at once: nothing listens behind the port"
+    except TimeoutError:
+        return ""  # still open: the app holds it
+    return ""  # the app spoke first (a banner)
 
 
 def _http_check(port: int, check: CheckSpec, timeout_s: float) -> str:
@@ -77,8 +112,8 @@ def _sleep_until(when: float, deadline: float) -> None:
     time.sleep(max(0.0, min(when, deadline) - time.monotonic()))
 
 
-def _failed(port: int, check: CheckSpec, reason: str) -> HealthCheckFailed:
+def _failed(target: ProbeTarget, check: CheckSpec, reason: str) -> HealthCheckFailed:
     return HealthCheckFailed(
-        f"machine failed its {describe(check, port)}: {reason}",
+        f"machine failed its {describe(check, target)}: {reason}",
         "Check `hangar logs` and that the app listens on 0.0.0.0 at internal_port.",
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from hangar.edge.config import SERVER_OPTIONS
 from hangar.errors import EdgeFailure
 
 ServerState = Literal["ready", "drain", "maint"]
@@ -70,7 +71,8 @@ class RuntimeAPI:
     def add_server(self, backend: str, server: str, port: int) -> None:
         """Add a dynamic server; it starts in maintenance, so enable it after."""
         addr = f"127.0.0.1:{port}"
-        self.execute(f"add server {backend}/{server} {addr}", "New server registered.")
+        command = f"add server {backend}/{server} {addr} {SERVER_OPTIONS}"
+        self.execute(command, "New server registered.")
 
     def enable_server(self, backend: str, server: str) -> None:
         self.execute(f"enable server {backend}/{server}")

@@ -24,6 +24,7 @@ def info_from_attrs(attrs: dict[str, Any]) -> ContainerInfo:
         image=attrs["Config"].get("Image", ""),
         exit_code=state.get("ExitCode") if state["Status"] in STOPPED_STATES else None,
         oom_killed=bool(state.get("OOMKilled")),
+        pid=state.get("Pid") or None,
     )
 
 

@@ -85,6 +85,7 @@ def _start_deploy(
         wait_timeout_s=body.wait_timeout,
         rollback=body.rollback,
         wait_for_lock=body.wait_for_lock,
+        smoke_checks=body.smoke_checks,
     )
     if request.context_dir is None and request.image is None:
         raise InvalidInput("nothing to deploy", hint="send an upload_id or an image")

@@ -1,4 +1,5 @@
-"""Blue-green: a healthy new machine for each old one, then traffic switches in one step."""
+"""Blue-green: a new machine for each old one, healthy and through its smoke window,
+then traffic switches in one step."""
 
 from __future__ import annotations
 
@@ -35,12 +36,17 @@ class BlueGreen:
 
     def _start_greens(self, ops: MachineOps, machines: list[Machine], target: Target) -> list[str]:
         greens: list[str] = []
+        windows = []
+        wait_s = target.config.deploy.wait_timeout
         try:
             for blue in machines:
                 green = new_machine_id()
                 ops.create(blue.app_id, green, target, blue.region)
                 greens.append(green)
-                ops.bring_up(green, target, blue.region, target.config.deploy.wait_timeout, False)
+                info = ops.bring_up(green, target, blue.region, wait_s, route=False)
+                windows.append(ops.watch(info))
+            for window in windows:  # they overlap: the first ran while the others started
+                ops.survive(window)
         except HangarError:
             for green in greens:
                 ops.destroy(target.app, ops.machine(green), target.config)

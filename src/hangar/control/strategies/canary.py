@@ -1,4 +1,5 @@
-"""Canary: one extra machine on the new release must come up healthy, then a rolling update."""
+"""Canary: one extra machine on the new release must come up healthy and keep running
+through its smoke window, then a rolling update."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ class Canary:
         ops.events.emit("phase", f"Starting canary machine {canary_id}")
         ops.create(first.app_id, canary_id, target, first.region)
         try:
-            ops.bring_up(canary_id, target, first.region, target.config.deploy.wait_timeout)
+            wait_s = target.config.deploy.wait_timeout
+            ops.bring_up(canary_id, target, first.region, wait_s, smoke=True)
         finally:  # the canary only proves the release; it never stays
             ops.destroy(target.app, ops.machine(canary_id), target.config)
         Rolling().roll(ops, machines, target)

@@ -1,10 +1,22 @@
-"""Rolling: replace max_unavailable machines at a time, the first one alone."""
+"""Rolling: replace max_unavailable machines at a time, the first one alone.
+
+Start-first (the default): each new container starts beside the machine's old
+one and takes traffic once healthy; only then is the old one drained, so the
+app never runs below its machine count. The smoke window of one batch runs
+while the next batch starts. The last old containers are kept until a new
+machine has kept running through its window, so a release that crashes soon
+after it starts never serves alone. `[deploy] order = "stop-first"` (an app
+that cannot run two copies at once) drains each batch before replacing it,
+and waits out the earlier batches' windows first.
+"""
 
 from __future__ import annotations
 
 from hangar.appconfig.model import AppConfig
 from hangar.control.machines import MachineOps, Target
+from hangar.control.smoke import MachineExited, SmokeWatch
 from hangar.domain.rollout import batches
+from hangar.errors import HangarError
 from hangar.store.models import Machine
 
 
@@ -17,8 +29,59 @@ class Rolling:
 
     def roll(self, ops: MachineOps, machines: list[Machine], target: Target) -> None:
         deploy = target.config.deploy
-        for batch in batches(machines, deploy.max_unavailable):
+        rollout = _Rollout(ops, target)
+        groups = batches(machines, deploy.max_unavailable)
+        for number, batch in enumerate(groups, start=1):
+            if deploy.order == "stop-first":
+                rollout.stop_first(batch)
+            else:
+                rollout.start_first(batch, last=number == len(groups))
+        rollout.wait_windows()
+
+
+class _Rollout:
+    def __init__(self, ops: MachineOps, target: Target) -> None:
+        self.ops = ops
+        self.target = target
+        self.windows: list[SmokeWatch] = []
+
+    def start_first(self, batch: list[Machine], last: bool) -> None:
+        wait_s = self.target.config.deploy.wait_timeout
+        started = []
+        try:
             for machine in batch:
-                ops.take_down(target.app, machine, target.config)
-            for machine in batch:
-                ops.bring_up(machine.id, target, machine.region, deploy.wait_timeout)
+                started.append((machine, self.ops.start_beside(machine, self.target, wait_s)))
+            self.check_windows(wait=last and bool(self.windows))
+            if last and not self.windows:  # nothing proven yet: the batch proves itself
+                for _, info in started:
+                    self.ops.survive(self.ops.watch(info))
+        except HangarError:
+            for machine, info in started:
+                self.ops.discard(self.target.app, machine.id, info, self.target.config)
+            raise
+        for machine, info in started:
+            self.ops.swap(machine, info, self.target)
+            self.windows.append(self.ops.watch(info))
+
+    def stop_first(self, batch: list[Machine]) -> None:
+        self.check_windows(wait=True)
+        wait_s = self.target.config.deploy.wait_timeout
+        for machine in batch:
+            self.ops.take_down(self.target.app, machine, self.target.config)
+        for machine in batch:
+            info = self.ops.bring_up(machine.id, self.target, machine.region, wait_s)
+            self.windows.append(self.ops.watch(info))
+
+    def check_windows(self, wait: bool) -> None:
+        """Raise if a moved machine exited; with `wait`, until every window is over."""
+        for window in self.windows:
+            try:
+                if wait:
+                    window.wait()
+                else:
+                    window.over()
+            except MachineExited as exc:
+                raise self.ops.crashed(window, exc) from exc
+
+    def wait_windows(self) -> None:
+        self.check_windows(wait=True)
