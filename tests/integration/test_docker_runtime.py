@@ -132,12 +132,22 @@ def test_run_labels_and_configures_the_container(
 
 def test_run_replaces_a_container_of_the_same_name(runtime: DockerRuntime, app: str) -> None:
     first = runtime.run(spec_for(app, release=1))
-    second = runtime.run(spec_for(app, release=2))
+    second = runtime.run(spec_for(app, release=1))
 
     assert runtime.inspect(first.container_id) is None
     assert [(i.container_id, i.release) for i in runtime.list_managed(app)] == [
-        (second.container_id, 2)
+        (second.container_id, 1)
     ]
+
+
+def test_a_machines_next_release_runs_beside_its_current_one(
+    runtime: DockerRuntime, app: str
+) -> None:
+    current = runtime.run(spec_for(app, release=1))
+    following = runtime.run(spec_for(app, release=2))
+
+    running = sorted((i.release, i.container_id) for i in runtime.list_managed(app))
+    assert running == [(1, current.container_id), (2, following.container_id)]
 
 
 def test_run_with_a_missing_image_raises_not_found(runtime: DockerRuntime, app: str) -> None:
