@@ -137,6 +137,7 @@ class Route:
     app: str
     hostname: str
     backends: tuple[Backend, ...] = ()
+    check: CheckSpec | None = None  # the edge runs it too, on every machine
 
 
 class Edge(Protocol):
@@ -144,8 +145,12 @@ class Edge(Protocol):
         """Make the edge serve exactly `routes` (rewrites config, reloads hitlessly if needed)."""
         ...
 
-    def add_backend(self, app: str, backend: Backend) -> None:
-        """Route traffic for `app` to `backend` too (runtime API, no reload)."""
+    def add_backend(self, app: str, backend: Backend, check: CheckSpec | None) -> None:
+        """Route traffic for `app` to `backend` too (runtime API, no reload).
+
+        `check` is the check of the backend's release; the edge runs it on every
+        machine of the app (a changed check costs a hitless reload).
+        """
         ...
 
     def drain_backend(self, app: str, name: str, timeout_s: float) -> None:

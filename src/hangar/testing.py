@@ -130,6 +130,7 @@ class FakeEdge:
 
     servers: dict[str, dict[str, int]] = field(default_factory=dict)
     journal: list[str] = field(default_factory=list)
+    checks: dict[str, CheckSpec | None] = field(default_factory=dict)
 
     @property
     def routes(self) -> dict[str, dict[str, int]]:
@@ -140,11 +141,13 @@ class FakeEdge:
 
     def sync(self, routes: list[Route]) -> None:
         self.servers = {r.app: {b.name: b.port for b in r.backends} for r in routes}
+        self.checks = {r.app: r.check for r in routes}
 
-    def add_backend(self, app: str, backend: Backend) -> None:
+    def add_backend(self, app: str, backend: Backend, check: CheckSpec | None) -> None:
         if app not in self.servers:
             raise NotFound(f"no backend for {app}")
         self.servers[app][backend.name] = backend.port
+        self.checks[app] = check
         self.journal.append(f"add {_machine_of(backend.name)}")
 
     def drain_backend(self, app: str, name: str, timeout_s: float) -> None:

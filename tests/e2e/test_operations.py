@@ -14,6 +14,7 @@ import docker
 import httpx
 import pytest
 
+from hangar.edge.runtime_api import RuntimeAPI
 from hangar.server import instance_id
 from tests.e2e.conftest import app_name, deploy_example_on, write_fly_toml
 from tests.support.server import HANGAR, start_server
@@ -106,6 +107,8 @@ def test_restart_reconciles_docker_with_the_store(tmp_path):
         server.stop(keep_edge=True)
         lost = engine.containers.list(filters={"label": f"hangar.app={name}"})[0]
         lost.remove(force=True)
+        _wait_until_the_edge_sees_one_machine_down(server.data_dir, name)
+        assert [server.get(name).status_code for _ in range(10)] == [200] * 10
         stray = engine.containers.create(
             "hangar/busybox:1",
             ["sleep", "600"],
@@ -127,6 +130,15 @@ def test_restart_reconciles_docker_with_the_store(tmp_path):
     finally:
         server.stop()
         engine.close()
+
+
+def _wait_until_the_edge_sees_one_machine_down(data_dir, name, timeout_s=5.0):
+    """HAProxy's own checks, with no control plane to tell it the machine is gone."""
+    stats = RuntimeAPI(data_dir / "edge" / "stats.sock")
+    deadline = time.monotonic() + timeout_s
+    while sorted(s.status.split()[0] for s in stats.servers(name)) != ["DOWN", "UP"]:
+        assert time.monotonic() < deadline, [s.status for s in stats.servers(name)]
+        time.sleep(0.1)
 
 
 def test_the_server_restarts_a_dead_edge(server, deployed):

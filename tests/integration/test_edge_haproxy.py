@@ -19,7 +19,7 @@ import pytest
 from hangar.edge import HAProxyEdge
 from hangar.edge.runtime_api import RuntimeAPI
 from hangar.errors import EdgeFailure, InvalidInput
-from hangar.ports import Backend, Route
+from hangar.ports import Backend, CheckSpec, Route
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 SLOW_S = 1.5
@@ -50,6 +50,7 @@ class NamedServer:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    sick = False  # /health answers 500 while set
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -71,7 +72,8 @@ def _handler(name: str) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             if self.path == "/slow":
                 time.sleep(SLOW_S)
-            status = 500 if self.path == "/fail" else 200
+            failing = self.path == "/fail" or (self.path == "/health" and self.server.sick)  # type: ignore[attr-defined]
+            status = 500 if failing else 200
             body = name.encode()
             self.send_response(status)
             self.send_header("Content-Length", str(len(body)))
@@ -160,8 +162,8 @@ def test_two_backends_share_requests_round_robin(
     edge: HAProxyEdge, servers: dict[str, NamedServer]
 ) -> None:
     edge.sync([Route("web", "web.localhost")])
-    edge.add_backend("web", servers["a1"].backend)
-    edge.add_backend("web", servers["b2"].backend)
+    edge.add_backend("web", servers["a1"].backend, None)
+    edge.add_backend("web", servers["b2"].backend, None)
     answers = [get(edge.http_port, "WEB.localhost") for _ in range(4)]
     assert {status for status, _ in answers} == {200}
     names = [body for _, body in answers]
@@ -173,7 +175,7 @@ def test_two_backends_share_requests_round_robin(
 def test_runtime_changes_do_not_reload(edge: HAProxyEdge, servers: dict[str, NamedServer]) -> None:
     edge.sync([Route("web", "web.localhost")])
     pid = worker_pid(edge)
-    edge.add_backend("web", servers["a1"].backend)
+    edge.add_backend("web", servers["a1"].backend, None)
     edge.drain_backend("web", "a1", timeout_s=1)
     edge.remove_backend("web", "a1")
     edge.sync([Route("web", "web.localhost")])
@@ -185,9 +187,9 @@ def test_a_reload_keeps_runtime_added_machines(
     edge: HAProxyEdge, servers: dict[str, NamedServer]
 ) -> None:
     edge.sync([Route("web", "web.localhost")])
-    edge.add_backend("web", servers["a1"].backend)
+    edge.add_backend("web", servers["a1"].backend, None)
     pid = worker_pid(edge)
-    edge.add_backend("api", servers["b2"].backend)  # a new app: reload
+    edge.add_backend("api", servers["b2"].backend, None)  # a new app: reload
     assert worker_pid(edge) != pid
     assert get(edge.http_port, "web.localhost") == (200, "a1")
     assert get(edge.http_port, "api.localhost") == (200, "b2")
@@ -207,7 +209,7 @@ def test_drain_lets_the_slow_request_finish(
     )
     request.start()
     time.sleep(0.3)  # the slow request is now on a1
-    edge.add_backend("web", servers["b2"].backend)
+    edge.add_backend("web", servers["b2"].backend, None)
     drain = threading.Thread(target=edge.drain_backend, args=("web", "a1", 5.0))
     started = time.monotonic()
     drain.start()
@@ -277,7 +279,7 @@ def test_drain_waits_for_an_old_worker_that_may_still_use_the_machine(
         assert get(edge.http_port, "web.localhost", conn=idle) == (200, "a1")
         edge.sync([Route("web", "web.localhost", (a1.backend,)), Route("api", "api.localhost")])
         _wait_for_an_old_worker(edge)
-        edge.add_backend("web", c3.backend)
+        edge.add_backend("web", c3.backend, None)
         drain = threading.Thread(target=edge.drain_backend, args=("web", "a1", 10.0))
         drain.start()
         time.sleep(0.3)
@@ -300,7 +302,7 @@ def _wait_for_an_old_worker(edge: HAProxyEdge, timeout_s: float = 5.0) -> None:
 
 def replace(edge: HAProxyEdge, old: NamedServer, new: NamedServer) -> None:
     """One rolling step: add the new machine, drain and remove the old, stop it."""
-    edge.add_backend("web", new.backend)
+    edge.add_backend("web", new.backend, None)
     time.sleep(0.2)
     edge.drain_backend("web", old.name, timeout_s=3)
     edge.remove_backend("web", old.name)
@@ -322,7 +324,7 @@ def test_refused_runtime_commands_raise_edge_failure(edge: HAProxyEdge) -> None:
 def test_bad_machine_names_never_reach_haproxy(edge: HAProxyEdge) -> None:
     edge.sync([Route("web", "web.localhost")])
     with pytest.raises(InvalidInput):
-        edge.add_backend("web", Backend("bad name", 9000))
+        edge.add_backend("web", Backend("bad name", 9000), None)
 
 
 @pytest.mark.haproxy
@@ -340,7 +342,7 @@ def test_runtime_added_servers_pool_connections_as_configured_ones(
     edge: HAProxyEdge, servers: dict[str, NamedServer]
 ) -> None:
     edge.sync([Route("web", "web.localhost", (servers["a1"].backend,))])
-    edge.add_backend("web", servers["b2"].backend)
+    edge.add_backend("web", servers["b2"].backend, None)
     answer = RuntimeAPI(edge.paths.stats_socket).send("show servers conn web")
     rows = [line.split() for line in answer.splitlines() if line.startswith("web/")]
     header = answer.splitlines()[0].lstrip("# ").split()
@@ -353,3 +355,74 @@ def test_runtime_added_servers_pool_connections_as_configured_ones(
         assert get(edge.http_port, "web.localhost")[0] == 200
     opened = len(servers["a1"].httpd.connections) + len(servers["b2"].httpd.connections)
     assert opened <= 8, f"{opened} backend connections for 40 requests"
+
+
+TCP_CHECK = CheckSpec(kind="tcp", interval_s=0.2, timeout_s=0.5)
+HTTP_CHECK = CheckSpec(kind="http", path="/health", interval_s=0.2, timeout_s=0.5)
+
+
+def status_of(edge: HAProxyEdge, name: str) -> str:
+    stat = RuntimeAPI(edge.paths.stats_socket).server("web", name)
+    return stat.status if stat else "missing"
+
+
+def wait_status(edge: HAProxyEdge, name: str, prefix: str, timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not status_of(edge, name).startswith(prefix):
+        assert time.monotonic() < deadline, f"{name} is {status_of(edge, name)}, not {prefix}"
+        time.sleep(0.05)
+
+
+@pytest.mark.haproxy
+def test_haproxy_takes_a_dead_machine_out_by_itself(
+    edge: HAProxyEdge, servers: dict[str, NamedServer]
+) -> None:
+    edge.sync([Route("web", "web.localhost", (servers["a1"].backend,), TCP_CHECK)])
+    edge.add_backend("web", servers["b2"].backend, TCP_CHECK)  # added at runtime
+    assert status_of(edge, "b2").startswith("UP")
+    servers["b2"].close()  # dies; nobody tells the edge
+    wait_status(edge, "b2", "DOWN", timeout_s=3)
+    assert [get(edge.http_port, "web.localhost") for _ in range(6)] == [(200, "a1")] * 6
+
+
+@pytest.mark.haproxy
+def test_haproxy_runs_the_apps_http_check(
+    edge: HAProxyEdge, servers: dict[str, NamedServer]
+) -> None:
+    a1, b2 = servers["a1"], servers["b2"]
+    edge.sync([Route("web", "web.localhost", (a1.backend, b2.backend), HTTP_CHECK)])
+    b2.httpd.sick = True  # still accepts connections, but its /health fails
+    wait_status(edge, "b2", "DOWN", timeout_s=3)
+    assert [get(edge.http_port, "web.localhost") for _ in range(6)] == [(200, "a1")] * 6
+    b2.httpd.sick = False
+    wait_status(edge, "b2", "UP", timeout_s=3)
+    assert {get(edge.http_port, "web.localhost")[1] for _ in range(4)} == {"a1", "b2"}
+
+
+@pytest.mark.haproxy
+def test_a_release_with_another_check_reloads_onto_it(
+    edge: HAProxyEdge, servers: dict[str, NamedServer]
+) -> None:
+    edge.sync([Route("web", "web.localhost", (servers["a1"].backend,), TCP_CHECK)])
+    pid = worker_pid(edge)
+    edge.add_backend("web", servers["b2"].backend, TCP_CHECK)
+    assert worker_pid(edge) == pid  # same check: a runtime change
+    edge.add_backend("web", servers["c3"].backend, HTTP_CHECK)
+    assert worker_pid(edge) != pid
+    assert "uri /health" in edge.paths.config.read_text()
+    servers["a1"].httpd.sick = True
+    wait_status(edge, "a1", "DOWN", timeout_s=3)
+    assert status_of(edge, "c3").startswith("UP")
+
+
+@pytest.mark.haproxy
+def test_bad_check_paths_never_reach_haproxy(
+    edge: HAProxyEdge, servers: dict[str, NamedServer]
+) -> None:
+    edge.sync([Route("web", "web.localhost", (servers["a1"].backend,))])
+    config = edge.paths.config.read_text()
+    for path in ("/a b", "/x#y", '/"q"'):
+        with pytest.raises(InvalidInput, match="check path"):
+            edge.add_backend("web", servers["b2"].backend, CheckSpec(kind="http", path=path))
+    assert edge.paths.config.read_text() == config
+    assert status_of(edge, "b2") == "missing"

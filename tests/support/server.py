@@ -137,6 +137,18 @@ class Cli:
         timeout: float = 300,
         env_extra: dict[str, str] | None = None,
     ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [HANGAR, *args],
+            cwd=cwd,
+            env=self.environment(env_extra),
+            input=input,
+            text=True,
+            capture_output=True,
+            timeout=timeout,
+        )
+
+    def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """What the command runs with: this CLI's home and API, no colours, wide lines."""
         env = {
             **os.environ,
             "HANGAR_HOME": str(self.home),
@@ -145,16 +157,8 @@ class Cli:
             "NO_COLOR": "1",
         }
         env.pop("HANGAR_ACCESS_TOKEN", None)
-        env.update(env_extra or {})
-        return subprocess.run(
-            [HANGAR, *args],
-            cwd=cwd,
-            env=env,
-            input=input,
-            text=True,
-            capture_output=True,
-            timeout=timeout,
-        )
+        env.update(extra or {})
+        return env
 
     def ok(self, *args: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
         result = self(*args, **kwargs)  # type: ignore[arg-type]

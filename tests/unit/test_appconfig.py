@@ -89,3 +89,17 @@ def test_check_interval_and_timeout_must_be_above_zero(key, value):
     service = {"http_service": {"checks": [{key: value}]}}
     with pytest.raises(ConfigInvalid, match=rf"http_service\.checks\.0\.{key}"):
         parse({"app": "x", **service})
+
+
+@pytest.mark.parametrize("path", ["health", "/a b", "/x#frag", '/"quoted"'])
+def test_a_check_path_must_be_a_plain_url_path(path):
+    service = {"http_service": {"checks": [{"path": path}]}}
+    with pytest.raises(ConfigInvalid, match=r"http_service\.checks\.0\.path"):
+        parse({"app": "x", **service})
+
+
+def test_a_check_method_is_an_http_method():
+    service = {"http_service": {"checks": [{"method": "head"}]}}
+    assert parse({"app": "x", **service}).config.http_service.checks[0].method == "HEAD"
+    with pytest.raises(ConfigInvalid, match=r"checks\.0\.method"):
+        parse({"app": "x", "http_service": {"checks": [{"method": "GET /"}]}})

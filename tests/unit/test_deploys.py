@@ -252,6 +252,17 @@ def _checked_config(app):
     return config
 
 
+def test_the_edge_runs_the_check_of_the_release_it_routes(fake_platform, tmp_path):
+    _setup_app(fake_platform)
+    _deploy(fake_platform, tmp_path, http_config("web"))
+    assert fake_platform.edge.checks["web"].kind == "tcp"  # no checks: the default one
+    _deploy(fake_platform, tmp_path, _checked_config("web"))
+    check = fake_platform.edge.checks["web"]
+    assert (check.kind, check.path) == ("http", "/health")
+    fake_platform.edge.sync(desired_routes(fake_platform))  # as at a server start
+    assert fake_platform.edge.checks["web"] == check
+
+
 def test_bluegreen_switches_to_new_machines_in_one_step(fake_platform, tmp_path):
     _setup_app(fake_platform)
     _deploy(fake_platform, tmp_path, _checked_config("web"))

@@ -11,7 +11,7 @@ from hangar.edge.desired import DesiredRoutes
 from hangar.edge.pages import http_response
 from hangar.edge.runtime_api import ServerStat
 from hangar.errors import InvalidInput
-from hangar.ports import Backend, Route
+from hangar.ports import Backend, CheckSpec, Route
 
 PATHS = EdgePaths.under(Path("/srv/hangar/edge"))
 WEB = Route("web", "web.example.com", (Backend("a1b2", 9001), Backend("c3d4", 9002)))
@@ -81,6 +81,29 @@ def test_one_roundrobin_backend_per_app_with_one_server_per_machine() -> None:
     assert section(config, "backend api") == ["balance roundrobin"]
 
 
+def test_haproxy_runs_the_apps_http_check_on_every_machine() -> None:
+    check = CheckSpec(kind="http", path="/healthz?deep=1", interval_s=2.5, timeout_s=1)
+    route = Route("web", "web.example.com", WEB.backends, check)
+    lines = section(render(route), "backend web")
+    assert lines[1:5] == [
+        "timeout check 1000ms",
+        "option httpchk",
+        "http-check send meth GET uri /healthz?deep=1 ver HTTP/1.1 hdr Host web.example.com",
+        "http-check expect status 200-399",
+    ]
+    # however seldom the app asks, the edge checks every 2 s, every 0.5 s once one failed
+    assert lines[5].endswith(
+        "pool-purge-delay 10s check inter 2000ms fastinter 500ms fall 2 rise 2"
+    )
+
+
+def test_a_tcp_check_is_a_plain_connect() -> None:
+    route = Route("web", "web.example.com", WEB.backends, CheckSpec(kind="tcp"))
+    lines = section(render(route), "backend web")
+    assert "option httpchk" not in lines
+    assert lines[2].endswith("check inter 1000ms fastinter 500ms fall 2 rise 2")
+
+
 def test_map_has_one_sorted_line_per_app() -> None:
     assert render_map([WEB, API]) == "api.example.com api\nweb.example.com web\n"
     assert render_map([]) == ""
@@ -96,6 +119,9 @@ def test_map_has_one_sorted_line_per_app() -> None:
         Route("web", "WEB.example.com"),
         Route("web", "web.example.com", (Backend("a b", 9001),)),
         Route("web", "web.example.com", (Backend("a1", 70000),)),
+        Route("web", "web.example.com", (), CheckSpec(kind="http", path="/a b")),
+        Route("web", "web.example.com", (), CheckSpec(kind="http", path="/#x")),
+        Route("web", "web.example.com", (), CheckSpec(kind="http", method="get /")),
     ],
 )
 def test_names_haproxy_cannot_hold_are_refused(route: Route) -> None:
@@ -120,7 +146,7 @@ def test_parked_machines_stay_known_but_leave_the_config() -> None:
     desired.park("web", "a1b2")
     assert desired.routes() == [Route("web", "web.example.com", (Backend("c3d4", 9002),))]
     assert desired.is_parked("web", "a1b2")
-    desired.add("web", Backend("a1b2", 9001))
+    desired.add("web", Backend("a1b2", 9001), None)
     assert desired.routes() == [WEB]
 
 

@@ -9,7 +9,7 @@ from hangar.appconfig.model import AppConfig
 from hangar.control.events import EventLog
 from hangar.control.platform import Platform
 from hangar.control.smoke import MachineExited, SmokeWatch, exit_status, watch
-from hangar.control.specs import container_spec, health_checks
+from hangar.control.specs import container_spec, edge_check, health_checks
 from hangar.domain.states import CheckStatus, MachineState
 from hangar.errors import HangarError, HealthCheckFailed, NotFound
 from hangar.ports import Backend, ContainerInfo, ProbeTarget
@@ -86,7 +86,7 @@ class MachineOps:
         if smoke:
             self.survive(self.watch(info))
         if route:
-            self.route_in(target.app, machine_id)
+            self.route_in(target.config, machine_id)
         return info
 
     def launch(self, machine_id: str, target: Target, region: str) -> ContainerInfo:
@@ -114,7 +114,7 @@ class MachineOps:
         except HangarError:
             self.platform.runtime.remove(info.container_id)
             raise
-        self._add_backend(target.app, machine.id, info)
+        self._add_backend(target.config, machine.id, info)
         return info
 
     def swap(self, machine: Machine, info: ContainerInfo, target: Target) -> None:
@@ -167,10 +167,10 @@ class MachineOps:
         error = self._with_logs(info, exc)
         return MachineExited(error.message, exc.ended, exc.hint)
 
-    def route_in(self, app: str, machine_id: str) -> None:
+    def route_in(self, config: AppConfig, machine_id: str) -> None:
         backend = backend_of(self.machine(machine_id))
         if backend is not None:
-            self.platform.edge.add_backend(app, backend)
+            self.platform.edge.add_backend(config.app, backend, edge_check(config))
         self.events.emit("machine", f"Machine {machine_id} is healthy and serving")
 
     def take_down(self, app: str, machine: Machine, config: AppConfig) -> None:
@@ -220,10 +220,10 @@ class MachineOps:
             checks=CheckStatus.UNKNOWN,
         )
 
-    def _add_backend(self, app: str, machine_id: str, info: ContainerInfo) -> None:
+    def _add_backend(self, config: AppConfig, machine_id: str, info: ContainerInfo) -> None:
         if info.host_port is not None:
-            name = backend_name(machine_id, info.container_id)
-            self.platform.edge.add_backend(app, Backend(name, info.host_port))
+            backend = Backend(backend_name(machine_id, info.container_id), info.host_port)
+            self.platform.edge.add_backend(config.app, backend, edge_check(config))
 
     def _retire(self, app: str, machine_id: str, container_id: str, config: AppConfig) -> None:
         name = backend_name(machine_id, container_id)

@@ -6,14 +6,16 @@ import logging
 import shutil
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from hangar.appconfig.model import AppConfig
 from hangar.control import leases
 from hangar.control.machines import MachineOps, Target, backend_of
 from hangar.control.platform import Platform
+from hangar.control.specs import edge_check
 from hangar.domain.states import MachineState, ReleaseStatus
 from hangar.errors import HangarError
-from hangar.ports import Route
+from hangar.ports import CheckSpec, Route
 from hangar.store.models import App, Machine, Release
 
 log = logging.getLogger(__name__)
@@ -34,16 +36,30 @@ def desired_routes(platform: Platform) -> list[Route]:
     with platform.db.session() as session:
         routes = []
         for app in session.scalars(select(App).order_by(App.name)):
-            machines = session.scalars(
-                select(Machine).where(
-                    Machine.app_id == app.id,
-                    Machine.state == MachineState.STARTED,
-                    Machine.host_port.is_not(None),
+            machines = list(
+                session.scalars(
+                    select(Machine).where(
+                        Machine.app_id == app.id,
+                        Machine.state == MachineState.STARTED,
+                        Machine.host_port.is_not(None),
+                    )
                 )
             )
             backends = tuple(b for m in machines if (b := backend_of(m)) is not None)
-            routes.append(Route(app.name, platform.settings.hostname(app.name), backends))
+            check = _newest_check(session, app, machines)
+            routes.append(Route(app.name, platform.settings.hostname(app.name), backends, check))
         return routes
+
+
+def _newest_check(session: Session, app: App, machines: list[Machine]) -> CheckSpec | None:
+    """The edge check of the newest release the app's machines run."""
+    if not machines:
+        return None
+    version = max(m.release_version for m in machines)
+    release = session.scalar(
+        select(Release).where(Release.app_id == app.id, Release.version == version)
+    )
+    return edge_check(AppConfig.model_validate(release.config)) if release else None
 
 
 def _interrupt_running_releases(platform: Platform) -> None:

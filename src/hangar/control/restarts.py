@@ -135,7 +135,7 @@ def _restart(
         _fail(platform, ops, exited, target, f"Machine could not be restarted: {exc.message}")
     else:
         ops.save(machine.id, state=MachineState.STARTED, checks=CheckStatus.PASSING)
-        ops.route_in(exited.app, machine.id)
+        ops.route_in(target.config, machine.id)
         _note(platform, exited, f"Machine restarted ({label}), healthy and serving again")
 
 

@@ -76,3 +76,9 @@ def health_checks(config: AppConfig) -> list[CheckSpec]:
         )
         for check in service.checks
     ]
+
+
+def edge_check(config: AppConfig) -> CheckSpec | None:
+    """The check the edge runs on every machine: the first HTTP check, else TCP."""
+    checks = health_checks(config)
+    return checks[0] if checks else None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hangar.errors import InvalidInput
-from hangar.ports import Route
+from hangar.ports import CheckSpec, Route
 
 NOT_FOUND_BACKEND = "_not_found"  # app names cannot start with "_": no clash
 NOT_FOUND_PAGE = "404.html"  # an lf-file: `%[...]` in it is evaluated per request
@@ -21,9 +21,20 @@ SERVER_OPTIONS = "pool-max-conn 64 pool-purge-delay 10s"
 # empty response: the request may have reached the app. Others are retried only
 # when the connection failed, before anything was sent.
 IDEMPOTENT_METHODS = "GET HEAD OPTIONS PUT DELETE"
+# HAProxy runs the app's check too, so a machine that dies while the control plane
+# is away leaves rotation after CHECK_FALL failed checks. It starts a server UP:
+# only the control plane, whose checks see inside the machine, routes one.
+# However seldom the app asks to be checked, the edge checks at least every
+# CHECK_MAX_INTERVAL_S, and every CHECK_FAST_INTERVAL_S once a check failed.
+CHECK_FALL = 2
+CHECK_RISE = 2
+CHECK_MAX_INTERVAL_S = 2.0
+CHECK_FAST_INTERVAL_S = 0.5
 
 _APP_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _SERVER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+_CHECK_PATH_RE = re.compile(r"^/[A-Za-z0-9._~!$&()*+,;=:@%/?-]*$")
+_METHOD_RE = re.compile(r"^[A-Z]{1,16}$")
 _HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 
 
@@ -65,6 +76,9 @@ def validate_route(route: Route) -> None:
         _check(_SERVER_RE, backend.name, "machine id", "letters, digits, '.', '_', '-'")
         if not 0 < backend.port < 65536:
             raise InvalidInput(f"port {backend.port} of {backend.name} is out of range")
+    if route.check is not None and route.check.kind == "http":
+        _check(_CHECK_PATH_RE, route.check.path, "check path", "a URL path such as /health")
+        _check(_METHOD_RE, route.check.method, "check method", "an HTTP method such as GET")
 
 
 def _check(pattern: re.Pattern[str], value: str, what: str, allowed: str) -> None:
@@ -140,10 +154,42 @@ def _not_found_section(paths: EdgePaths) -> str:
 
 
 def _backend_section(route: Route) -> str:
-    servers = "".join(f"    {server_line(b.name, b.port)}\n" for b in route.backends)
-    return f"backend {route.app}\n    balance roundrobin\n{servers}"
+    servers = "".join(f"    {server_line(b.name, b.port, route.check)}\n" for b in route.backends)
+    checks = _check_lines(route)
+    return f"backend {route.app}\n    balance roundrobin\n{checks}{servers}"
 
 
-def server_line(name: str, port: int) -> str:
+def _check_lines(route: Route) -> str:
+    check = route.check
+    if check is None:
+        return ""
+    lines = f"    timeout check {_ms(check.timeout_s)}\n"
+    if check.kind == "http":
+        lines += (
+            "    option httpchk\n"
+            f"    http-check send meth {check.method} uri {check.path} ver HTTP/1.1"
+            f" hdr Host {route.hostname}\n"
+            "    http-check expect status 200-399\n"
+        )
+    return lines
+
+
+def server_line(name: str, port: int, check: CheckSpec | None) -> str:
     """The `server` line for one machine, as in the config file."""
-    return f"server {name} 127.0.0.1:{port} {SERVER_OPTIONS}"
+    return f"server {name} 127.0.0.1:{port} {server_options(check)}"
+
+
+def server_options(check: CheckSpec | None) -> str:
+    """What every server of an app carries: the connection pool and the app's check."""
+    if check is None:
+        return SERVER_OPTIONS
+    every = min(check.interval_s, CHECK_MAX_INTERVAL_S)
+    fast = min(every, CHECK_FAST_INTERVAL_S)
+    return (
+        f"{SERVER_OPTIONS} check inter {_ms(every)} fastinter {_ms(fast)}"
+        f" fall {CHECK_FALL} rise {CHECK_RISE}"
+    )
+
+
+def _ms(seconds: float) -> str:
+    return f"{max(1, round(seconds * 1000))}ms"

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from hangar.edge.config import validate_route
 from hangar.edge.runtime_api import ServerStat
-from hangar.ports import Backend, Route
+from hangar.ports import Backend, CheckSpec, Route
 
 
 @dataclass
@@ -14,6 +14,7 @@ class _App:
     hostname: str
     servers: dict[str, Backend] = field(default_factory=dict)
     parked: set[str] = field(default_factory=set)  # drained or in maintenance
+    check: CheckSpec | None = None
 
 
 class DesiredRoutes:
@@ -27,7 +28,8 @@ class DesiredRoutes:
         desired = cls()
         for route in routes:
             validate_route(route)
-            desired._apps[route.app] = _App(route.hostname, {b.name: b for b in route.backends})
+            servers = {b.name: b for b in route.backends}
+            desired._apps[route.app] = _App(route.hostname, servers, check=route.check)
         return desired
 
     def has_app(self, app: str) -> bool:
@@ -48,12 +50,22 @@ class DesiredRoutes:
         entry = self._apps.get(app)
         return entry is not None and name in entry.parked
 
-    def add(self, app: str, backend: Backend) -> None:
-        """Route to `backend` (replacing a parked or older one of the same name)."""
+    def add(self, app: str, backend: Backend, check: CheckSpec | None) -> bool:
+        """Route to `backend` (replacing a parked or older one of the same name) and
+        check every machine of the app with `check`; True if the check changed."""
         entry = self._apps[app]
-        validate_route(Route(app, entry.hostname, (backend,)))
+        validate_route(Route(app, entry.hostname, (backend,), check))
         entry.servers[backend.name] = backend
         entry.parked.discard(backend.name)
+        changed, entry.check = entry.check != check, check
+        return changed
+
+    def check(self, app: str) -> CheckSpec | None:
+        entry = self._apps.get(app)
+        return entry.check if entry else None
+
+    def checks(self) -> dict[str, CheckSpec | None]:
+        return {app: entry.check for app, entry in self._apps.items()}
 
     def park(self, app: str, name: str) -> None:
         """Keep `name` known but out of the config: no new requests after a reload."""
@@ -69,7 +81,12 @@ class DesiredRoutes:
     def routes(self) -> list[Route]:
         """The routes to render: every app, with its ready (unparked) machines."""
         return [
-            Route(app, e.hostname, tuple(b for n, b in e.servers.items() if n not in e.parked))
+            Route(
+                app,
+                e.hostname,
+                tuple(b for n, b in e.servers.items() if n not in e.parked),
+                e.check,
+            )
             for app, e in self._apps.items()
         ]
 

@@ -7,14 +7,21 @@ import threading
 import time
 from pathlib import Path
 
-from hangar.edge.config import NOT_FOUND_BACKEND, EdgePaths, render_config, render_map
+from hangar.edge.config import (
+    NOT_FOUND_BACKEND,
+    EdgePaths,
+    render_config,
+    render_map,
+    server_options,
+    validate_route,
+)
 from hangar.edge.desired import DesiredRoutes
 from hangar.edge.files import write_atomic
 from hangar.edge.pages import write_pages
 from hangar.edge.process import HAProxyProcess
 from hangar.edge.runtime_api import RuntimeAPI, ServerState
 from hangar.errors import EdgeFailure
-from hangar.ports import Backend, Route
+from hangar.ports import Backend, CheckSpec, Route
 
 log = logging.getLogger(__name__)
 
@@ -74,24 +81,29 @@ class HAProxyEdge:
     def sync(self, routes: list[Route]) -> None:
         """Serve exactly `routes`; reload hitlessly only if the running worker differs."""
         with self._lock:
+            checks = self._desired.checks()
             self._desired = DesiredRoutes.from_routes(routes)
             if not self.running:
                 self.start()
-            if self._stale or not self._worker_matches():
+            checks_changed = checks != self._desired.checks()
+            if self._stale or checks_changed or not self._worker_matches():
                 self._reload()
             else:
                 self._write_files()
 
-    def add_backend(self, app: str, backend: Backend) -> None:
-        """Route `app` to `backend` too: `add server` + `enable server`, no reload."""
+    def add_backend(self, app: str, backend: Backend, check: CheckSpec | None) -> None:
+        """Route `app` to `backend` too: `add server` + `enable server`, no reload
+        unless the app is new or its check changed (a new backend section)."""
         with self._lock:
             if not self._desired.has_app(app):
-                self._add_app(app, backend)
+                self._add_app(app, backend, check)
                 return
-            self._desired.add(app, backend)  # validates before touching HAProxy
+            if self._desired.add(app, backend, check):  # validates before touching HAProxy
+                self._reload_if_running()
+                return
             self._write_files()
             if self.running:
-                _ensure_server(self._process.stats, app, backend)
+                _ensure_server(self._process.stats, app, backend, check)
 
     def drain_backend(self, app: str, name: str, timeout_s: float) -> None:
         """No new requests to `name`; wait for in-flight ones (or timeout), then maint."""
@@ -120,14 +132,16 @@ class HAProxyEdge:
             if not self._desired.has_app(app):
                 return
             self._desired.remove_app(app)
-            if self.running:
-                self._reload()
-            else:
-                self._write_files()
+            self._reload_if_running()
 
-    def _add_app(self, app: str, backend: Backend) -> None:
-        self._desired.add_app(app, f"{app}.{self.domain}")
-        self._desired.add(app, backend)
+    def _add_app(self, app: str, backend: Backend, check: CheckSpec | None) -> None:
+        hostname = f"{app}.{self.domain}"
+        validate_route(Route(app, hostname, (backend,), check))
+        self._desired.add_app(app, hostname)
+        self._desired.add(app, backend, check)
+        self._reload_if_running()
+
+    def _reload_if_running(self) -> None:
         if self.running:
             self._reload()
         else:
@@ -190,14 +204,16 @@ class HAProxyEdge:
         return [self._process.worker(pid) for pid in old]
 
 
-def _ensure_server(api: RuntimeAPI, app: str, backend: Backend) -> None:
+def _ensure_server(api: RuntimeAPI, app: str, backend: Backend, check: CheckSpec | None) -> None:
     """Make `backend` a ready server of `app` in the worker behind `api`."""
     current = api.server(app, backend.name)
     if current is not None and current.addr != f"127.0.0.1:{backend.port}":
         _remove_server(api, app, backend.name)
         current = None
     if current is None:
-        api.add_server(app, backend.name, backend.port)
+        api.add_server(app, backend.name, backend.port, server_options(check))
+        if check is not None:
+            api.enable_health(app, backend.name)
         api.enable_server(app, backend.name)
     else:
         api.set_state(app, backend.name, "ready")

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from hangar.edge.config import SERVER_OPTIONS
 from hangar.errors import EdgeFailure
 
 ServerState = Literal["ready", "drain", "maint"]
@@ -68,11 +67,15 @@ class RuntimeAPI:
             raise EdgeFailure(f"HAProxy refused `{command}`: {answer}")
         return answer
 
-    def add_server(self, backend: str, server: str, port: int) -> None:
+    def add_server(self, backend: str, server: str, port: int, options: str) -> None:
         """Add a dynamic server; it starts in maintenance, so enable it after."""
         addr = f"127.0.0.1:{port}"
-        command = f"add server {backend}/{server} {addr} {SERVER_OPTIONS}"
+        command = f"add server {backend}/{server} {addr} {options}"
         self.execute(command, "New server registered.")
+
+    def enable_health(self, backend: str, server: str) -> None:
+        """Start the checks of a dynamic server (they start disabled)."""
+        self.execute(f"enable health {backend}/{server}")
 
     def enable_server(self, backend: str, server: str) -> None:
         self.execute(f"enable server {backend}/{server}")

@@ -27,7 +27,7 @@ class BlueGreen:
         greens = self._start_greens(ops, machines, target)
         ops.events.emit("phase", "Switching traffic to the new machines")
         for green in greens:
-            ops.route_in(target.app, green)
+            ops.route_in(target.config, green)
         # Every old machine starts draining at once, so no new request reaches any of them.
         with ThreadPoolExecutor(max_workers=len(machines)) as pool:
             done = [pool.submit(ops.destroy, target.app, blue, target.config) for blue in machines]
