@@ -258,9 +258,12 @@ class Bench:
         self.server = start_server(self.server.data_dir, self.server.http_port, api_port)
 
     def containers(self) -> set[str]:
-        with docker.from_env() as engine:
+        engine = docker.from_env()
+        try:
             found = engine.containers.list(filters={"label": f"hangar.app={self.app}"})
-            return {c.id for c in found if c.id}
+        finally:
+            engine.close()
+        return {c.id for c in found if c.id}
 
     def scale(self, count: int) -> list[float]:
         took = []

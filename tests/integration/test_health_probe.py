@@ -47,6 +47,23 @@ def test_the_failing_check_is_named() -> None:
     assert time.monotonic() - started < 2
 
 
+def test_a_machine_still_booting_is_tried_again_long_before_its_interval() -> None:
+    """An app checked every 30 s must not wait 30 s for traffic because it booted late."""
+    port = free_port()
+    holder: list[NamedServer] = []
+    late = threading.Timer(0.3, lambda: holder.append(NamedServer("late", port)))
+    late.start()
+    check = CheckSpec("http", path="/health", interval_s=30, timeout_s=1)
+    started = time.monotonic()
+    try:
+        wait_healthy(plain(port), [check], timeout_s=60)
+    finally:
+        late.join()
+        for server in holder:
+            server.close()
+    assert time.monotonic() - started < 10
+
+
 def test_a_late_listener_is_waited_for() -> None:
     port = free_port()
     holder: list[NamedServer] = []

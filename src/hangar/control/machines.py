@@ -107,14 +107,21 @@ class MachineOps:
     def start_beside(self, machine: Machine, target: Target, timeout_s: float) -> ContainerInfo:
         """Start-first: a container of `target` beside the machine's running one,
         routed once healthy. If it fails it is removed; the old one keeps serving."""
+        self.events.emit("machine", f"Machine {machine.id}: starting v{target.version} beside it")
         info = self.start_container(machine.id, target, machine.region)
-        self.events.emit("machine", f"Machine {machine.id}: v{target.version} started beside it")
+        self.events.emit(
+            "machine", f"Machine {machine.id}: v{target.version} started, waiting for health checks"
+        )
         try:
             self.wait_healthy(info, target.config, timeout_s, record=False)
         except HangarError:
             self.platform.runtime.remove(info.container_id)
             raise
         self._add_backend(target.config, machine.id, info)
+        self.events.emit(
+            "machine",
+            f"Machine {machine.id}: v{target.version} healthy, serving beside the old one",
+        )
         return info
 
     def swap(self, machine: Machine, info: ContainerInfo, target: Target) -> None:
@@ -230,6 +237,11 @@ class MachineOps:
         self.events.emit("machine", f"Draining machine {machine_id}")
         self.platform.edge.drain_backend(app, name, self.platform.settings.drain_timeout_s)
         self.platform.edge.remove_backend(app, name)
+        self.events.emit(
+            "machine",
+            f"Stopping the old container of machine {machine_id} "
+            f"({config.kill_signal}, up to {config.kill_timeout:g}s)",
+        )
         self.platform.runtime.stop(container_id, config.kill_signal, int(config.kill_timeout))
         self.platform.runtime.remove(container_id)
 

@@ -13,6 +13,7 @@ from hangar.ports import CheckSpec, ProbeTarget
 
 HOST = "127.0.0.1"  # machines publish on loopback only
 HOLD_S = 0.2  # a proxy with nothing behind it closes at once; the app keeps the connection
+RETRY_S = 0.5  # until a check first passes, it is retried at least this often
 
 
 class HttpProbe:
@@ -43,7 +44,8 @@ def wait_healthy(
 ) -> None:
     """Poll every check until each has passed once.
 
-    Polling starts at once; failures only count after the grace period (the
+    Polling starts at once and a failed check is tried again after its interval
+    or RETRY_S, whichever is shorter: a machine takes traffic as soon as it can; failures only count after the grace period (the
     largest of `grace_s` and the checks' own), so the deadline is grace + timeout_s.
     Raises HealthCheckFailed naming the first check still failing and why.
     """
@@ -62,7 +64,7 @@ def wait_healthy(
             elif time.monotonic() >= deadline or not running():
                 raise _failed(target, check, reason)
             else:
-                next_try[check] = time.monotonic() + check.interval_s
+                next_try[check] = time.monotonic() + min(check.interval_s, RETRY_S)
         if next_try:
             _sleep_until(min(next_try.values()), deadline)
 

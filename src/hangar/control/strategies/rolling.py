@@ -47,21 +47,22 @@ class _Rollout:
 
     def start_first(self, batch: list[Machine], last: bool) -> None:
         wait_s = self.target.config.deploy.wait_timeout
-        started = []
+        started = []  # each new container with its window, open from the moment it is healthy
         try:
             for machine in batch:
-                started.append((machine, self.ops.start_beside(machine, self.target, wait_s)))
+                info = self.ops.start_beside(machine, self.target, wait_s)
+                started.append((machine, info, self.ops.watch(info)))
             self.check_windows(wait=last and bool(self.windows))
             if last and not self.windows:  # nothing proven yet: the batch proves itself
-                for _, info in started:
-                    self.ops.survive(self.ops.watch(info))
+                for _, _, window in started:
+                    self.ops.survive(window)
         except HangarError:
-            for machine, info in started:
+            for machine, info, _ in started:
                 self.ops.discard(self.target.app, machine.id, info, self.target.config)
             raise
-        for machine, info in started:
+        for machine, info, window in started:
             self.ops.swap(machine, info, self.target)
-            self.windows.append(self.ops.watch(info))
+            self.windows.append(window)
 
     def stop_first(self, batch: list[Machine]) -> None:
         self.check_windows(wait=True)
