@@ -45,8 +45,9 @@ def wait_healthy(
     """Poll every check until each has passed once.
 
     Polling starts at once and a failed check is tried again after its interval
-    or RETRY_S, whichever is shorter: a machine takes traffic as soon as it can; failures only count after the grace period (the
-    largest of `grace_s` and the checks' own), so the deadline is grace + timeout_s.
+    or RETRY_S, whichever is shorter: a machine takes traffic as soon as it can.
+    Failures only count after the grace period (the largest of `grace_s` and the
+    checks' own), so the deadline is grace + timeout_s.
     Raises HealthCheckFailed naming the first check still failing and why.
     """
     start = time.monotonic()
