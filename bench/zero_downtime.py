@@ -150,6 +150,10 @@ def bench_app(example: str, args: argparse.Namespace) -> None:
                 f"{args.quick} redeploys (rolling, nothing slow in flight)",
                 lambda: bench.redeploys("rolling", args.quick, slow=False),
             )
+            bench.phase(
+                f"{args.quick} redeploys (rolling, nothing slow in flight, --no-smoke-checks)",
+                lambda: bench.redeploys("rolling", args.quick, slow=False, smoke=False),
+            )
         good = bench.bodies()
         if (bench.project / BROKEN[0]).exists():
             bench.phase("broken releases", bench.deploy_broken)
@@ -192,11 +196,11 @@ class Bench:
         load.report(durations)
         print(f"  backend connections:  {self.edge.read().reuse_since(before)}")
 
-    def redeploys(self, strategy: str, count: int, slow: bool) -> list[float]:
+    def redeploys(self, strategy: str, count: int, slow: bool, smoke: bool = True) -> list[float]:
         """`count` redeploys; with `slow`, a 5-second request in flight as each begins."""
         durations, switched = [], []
         for number in range(1, count + 1):
-            change_source(self.project, f"{strategy} {number} {'slow' if slow else 'quick'}")
+            change_source(self.project, f"{strategy} {number} {slow=} {smoke=}")
             slow_results: list[str] = []
             request = threading.Thread(
                 target=slow_request, args=(self.server, self.app, slow_results)
@@ -204,7 +208,8 @@ class Bench:
             if slow:
                 request.start()
                 time.sleep(0.5)  # the slow request is in flight when the deploy begins
-            timeline = self.deploy("--strategy", strategy)
+            flags = () if smoke else ("--no-smoke-checks",)
+            timeline = self.deploy("--strategy", strategy, *flags)
             if slow:
                 request.join()
             assert timeline.returncode == 0, timeline.stderr
@@ -228,7 +233,8 @@ class Bench:
             timeline = self.deploy("-c", config)
             took.append(timeline.total_s)
             verdict = "failed as it must" if timeline.returncode else "WRONGLY SUCCEEDED"
-            reason = (timeline.stderr.strip().splitlines() or ["(no error)"])[0]
+            errors = [line for line in timeline.stderr.splitlines() if "rror" in line]
+            reason = (errors or ["(no error printed)"])[0]
             print(f"  {config}: {timeline.total_s:.1f}s, {verdict}: {reason[:140]}")
         return took
 

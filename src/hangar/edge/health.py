@@ -13,7 +13,7 @@ from hangar.ports import CheckSpec, ProbeTarget
 
 HOST = "127.0.0.1"  # machines publish on loopback only
 HOLD_S = 0.2  # a proxy with nothing behind it closes at once; the app keeps the connection
-RETRY_S = 0.5  # until a check first passes, it is retried at least this often
+RETRY_S = 0.2  # until a check first passes, it is retried at least this often
 
 
 class HttpProbe:
