@@ -55,7 +55,7 @@ class SmokeWatch:
             after = time.monotonic() - self.healthy_at
             raise MachineExited(
                 f"smoke checks for machine {self.machine_id} failed: it exited "
-                f"({status.describe()}) {after:.1f}s after it passed its health checks; "
+                f"({status.describe()}) within {after:.1f}s of passing its health checks; "
                 "the app appears to be crashing",
                 status,
             )
