@@ -4,6 +4,7 @@ containers behind Docker's userland proxy, which accepts whether or not the app 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -24,6 +25,21 @@ TCP = CheckSpec("tcp", interval_s=0.05, timeout_s=0.5)
 def plain(port: int) -> ProbeTarget:
     """A listener on this host: no container to look into, only the port."""
     return ProbeTarget(port, port)
+
+
+@contextlib.contextmanager
+def late_listener(after_s: float) -> Iterator[int]:
+    """A port nothing listens on until `after_s` has passed."""
+    port = free_port()
+    holder: list[NamedServer] = []
+    late = threading.Timer(after_s, lambda: holder.append(NamedServer("late", port)))
+    late.start()
+    try:
+        yield port
+    finally:
+        late.join()
+        for server in holder:
+            server.close()
 
 
 def test_tcp_and_http_checks_pass_on_a_listener() -> None:
@@ -49,32 +65,16 @@ def test_the_failing_check_is_named() -> None:
 
 def test_a_machine_still_booting_is_tried_again_long_before_its_interval() -> None:
     """An app checked every 30 s must not wait 30 s for traffic because it booted late."""
-    port = free_port()
-    holder: list[NamedServer] = []
-    late = threading.Timer(0.3, lambda: holder.append(NamedServer("late", port)))
-    late.start()
     check = CheckSpec("http", path="/health", interval_s=30, timeout_s=1)
     started = time.monotonic()
-    try:
+    with late_listener(after_s=0.3) as port:
         wait_healthy(plain(port), [check], timeout_s=60)
-    finally:
-        late.join()
-        for server in holder:
-            server.close()
     assert time.monotonic() - started < 10
 
 
 def test_a_late_listener_is_waited_for() -> None:
-    port = free_port()
-    holder: list[NamedServer] = []
-    late = threading.Timer(0.3, lambda: holder.append(NamedServer("late", port)))
-    late.start()
-    try:
+    with late_listener(after_s=0.3) as port:
         wait_healthy(plain(port), [TCP], timeout_s=3)
-    finally:
-        late.join()
-        for server in holder:
-            server.close()
 
 
 def test_a_refusing_port_fails_the_tcp_check() -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from hangar.appconfig.durations import parse_duration
+from hangar.domain.check_syntax import CHECK_PATH, HTTP_METHOD
 from hangar.domain.restart_policy import DEFAULT_RETRIES
 from hangar.domain.vm_sizes import parse_memory_mb
 from hangar.errors import InvalidInput
-
-_CHECK_PATH = re.compile(r"^/[A-Za-z0-9._~!$&()*+,;=:@%/?-]*$")
-_METHOD = re.compile(r"^[A-Z]{1,16}$")
 
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
 STRATEGIES = ("rolling", "immediate", "canary", "bluegreen")
@@ -65,14 +62,14 @@ class HttpCheck(Section):
     @field_validator("path")
     @classmethod
     def _absolute_path(cls, value: str) -> str:
-        if not _CHECK_PATH.match(value):
+        if not CHECK_PATH.match(value):
             raise ValueError('expected a URL path starting with / and no spaces, "#" or quotes')
         return value
 
     @field_validator("method")
     @classmethod
     def _method_name(cls, value: str) -> str:
-        if not _METHOD.match(value.upper()):
+        if not HTTP_METHOD.match(value.upper()):
             raise ValueError("expected an HTTP method such as GET or HEAD")
         return value.upper()
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from hangar.domain.check_syntax import CHECK_PATH, HTTP_METHOD
 from hangar.errors import InvalidInput
 from hangar.ports import CheckSpec, Route
 
@@ -33,8 +34,6 @@ CHECK_FAST_INTERVAL_S = 0.5
 
 _APP_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _SERVER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-_CHECK_PATH_RE = re.compile(r"^/[A-Za-z0-9._~!$&()*+,;=:@%/?-]*$")
-_METHOD_RE = re.compile(r"^[A-Z]{1,16}$")
 _HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 
 
@@ -77,8 +76,8 @@ def validate_route(route: Route) -> None:
         if not 0 < backend.port < 65536:
             raise InvalidInput(f"port {backend.port} of {backend.name} is out of range")
     if route.check is not None and route.check.kind == "http":
-        _check(_CHECK_PATH_RE, route.check.path, "check path", "a URL path such as /health")
-        _check(_METHOD_RE, route.check.method, "check method", "an HTTP method such as GET")
+        _check(CHECK_PATH, route.check.path, "check path", "a URL path such as /health")
+        _check(HTTP_METHOD, route.check.method, "check method", "an HTTP method such as GET")
 
 
 def _check(pattern: re.Pattern[str], value: str, what: str, allowed: str) -> None:

@@ -60,10 +60,6 @@ class DesiredRoutes:
         changed, entry.check = entry.check != check, check
         return changed
 
-    def check(self, app: str) -> CheckSpec | None:
-        entry = self._apps.get(app)
-        return entry.check if entry else None
-
     def checks(self) -> dict[str, CheckSpec | None]:
         return {app: entry.check for app, entry in self._apps.items()}
 
