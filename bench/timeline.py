@@ -19,14 +19,18 @@ MACHINE_STEPS = {
     "healthy": re.compile(r"^--> Machine (\S+): v\d+ healthy, serving beside the old one"),
     "draining": re.compile(r"^--> Draining machine (\S+)"),
     "stopping": re.compile(r"^--> Stopping the old container of machine (\S+)"),
+    "stopped": re.compile(r"^--> Machine (\S+): old container stopped"),
     "moved": re.compile(r"^--> Machine (\S+) is on v\d+"),
+    "smoke": re.compile(r"^--> Smoke checks: machine (\S+) must keep running"),
+    "smoked": re.compile(r"^--> Smoke checks passed for machine (\S+)"),
 }
 # phase name: (from step, to step)
 MACHINE_PHASES = {
     "start": ("starting", "started"),
     "healthy": ("started", "healthy"),
     "drain": ("draining", "stopping"),
-    "stop": ("stopping", "moved"),
+    "stop": ("stopping", "stopped"),
+    "smoke wait": ("smoke", "smoked"),
 }
 
 
@@ -43,7 +47,7 @@ class Timeline:
         return next((t for t, line in self.lines if pattern.search(line)), None)
 
     def phases(self) -> dict[str, float]:
-        """pack+upload, build, release, then each machine's start/healthy/drain/stop."""
+        """pack+upload, build, release, then each machine's start/healthy/drain/stop/smoke wait."""
         found: dict[str, float] = {}
         marks = [self.first(p) for p in (PACKED, BUILDING, BUILT, UPDATING)]
         packed, building, built, updating = marks

@@ -140,7 +140,7 @@ def bench_app(example: str, args: argparse.Namespace) -> None:
     bench = Bench(example, work, args.rate)
     try:
         bench.deploy_first()
-        for strategy in filter(None, args.strategies.split(",")):
+        for strategy in filter(None, args.strategies.split(",")) if args.redeploys else ():
             bench.phase(
                 f"{args.redeploys} redeploys ({strategy}, a 5 s request in flight)",
                 lambda s=strategy: bench.redeploys(s, args.redeploys, slow=True),

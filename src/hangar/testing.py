@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,6 +27,7 @@ class FakeRuntime:
     journal: list[str] = field(default_factory=list)
     task_exit_code: int = 0
     crashing_releases: set[int] = field(default_factory=set)  # exit 3 when next inspected
+    stops_wait_for: threading.Event | None = None  # a slow stop: each waits for this (10 s max)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def run(self, spec: ContainerSpec) -> ContainerInfo:
@@ -47,6 +49,8 @@ class FakeRuntime:
         return info
 
     def stop(self, container_id: str, signal: str, timeout_s: int) -> None:
+        if self.stops_wait_for is not None:
+            self.stops_wait_for.wait(10)
         self.containers[container_id] = replace(self.containers[container_id], state="exited")
         self.journal.append(f"stop {self.containers[container_id].machine_id}")
 

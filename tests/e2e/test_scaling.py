@@ -299,7 +299,9 @@ def test_a_machine_over_its_memory_is_oom_killed_and_restarted(cli, server, engi
     folder = tmp_path / "leaky"
     shutil.copytree(EXAMPLE, folder)
     (folder / "start.sh").write_text(LEAKY_START)
-    (folder / "www" / "cgi-bin" / "leak").write_text(LEAK_CGI)
+    leak = folder / "www" / "cgi-bin" / "leak"
+    leak.write_text(LEAK_CGI)
+    leak.chmod(0o755)  # a CGI script is executable, as git keeps the example's
     name = app_name("oom")
     write_fly_toml(folder, name, '\n[[vm]]\nmemory = "16mb"\n')
     cli.ok("apps", "create", name)

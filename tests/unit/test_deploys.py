@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from sqlalchemy import select
@@ -97,23 +98,49 @@ def test_start_first_routes_each_new_container_before_draining_the_old(fake_plat
     fake_platform.edge.journal.clear()
     fake_platform.runtime.journal.clear()
     _deploy(fake_platform, tmp_path, http_config("web"))
-    assert fake_platform.edge.journal == [
-        f"add {first}",
-        f"drain {first}",
-        f"remove {first}",
-        f"add {second}",
-        f"drain {second}",
-        f"remove {second}",
-    ]
-    assert fake_platform.runtime.journal == [
-        f"run {first} v2",
-        f"stop {first}",
-        f"run {second} v2",
-        f"stop {second}",
-    ]
+    edge, runtime = fake_platform.edge.journal, fake_platform.runtime.journal
+    for machine in (first, second):
+        assert [e for e in edge if e.endswith(machine)] == [
+            f"add {machine}",
+            f"drain {machine}",
+            f"remove {machine}",
+        ]
+        assert [e for e in runtime if e.endswith((machine, f"{machine} v2"))] == [
+            f"run {machine} v2",
+            f"stop {machine}",
+        ]
+    assert runtime.index(f"run {first} v2") < runtime.index(f"run {second} v2")
     machines = _machines(fake_platform)
     assert [(m.state, m.release_version) for m in machines] == [("started", 2)] * 2
     assert fake_platform.edge.routes["web"] == {m.id: m.host_port for m in machines}
+
+
+def test_old_containers_stop_while_the_next_machine_starts_and_the_deploy_waits_for_them(
+    fake_platform, tmp_path
+):
+    _setup_app(fake_platform)
+    _deploy(fake_platform, tmp_path, http_config("web"))
+    first, second = (m.id for m in _machines(fake_platform))
+    fake_platform.runtime.journal.clear()
+    fake_platform.runtime.stops_wait_for = stops_may_end = threading.Event()
+    deploy = threading.Thread(target=_deploy, args=(fake_platform, tmp_path, http_config("web")))
+    deploy.start()
+    try:
+        _wait_for(lambda: f"run {second} v2" in fake_platform.runtime.journal)
+        assert f"stop {first}" not in fake_platform.runtime.journal  # still stopping
+        assert deploy.is_alive()  # and the deploy waits for it
+    finally:
+        stops_may_end.set()
+        deploy.join(10)
+    assert {f"stop {first}", f"stop {second}"} <= set(fake_platform.runtime.journal)
+    assert _releases(fake_platform) == [(1, "complete"), (2, "complete")]
+
+
+def _wait_for(condition, timeout_s=5.0):
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
 
 
 def test_without_rollback_a_failed_check_stops_and_leaves_the_rest_serving(fake_platform, tmp_path):

@@ -124,8 +124,8 @@ class MachineOps:
         )
         return info
 
-    def swap(self, machine: Machine, info: ContainerInfo, target: Target) -> None:
-        """Make `info` the machine's container, then drain and remove the one it had."""
+    def swap(self, machine: Machine, info: ContainerInfo, target: Target) -> str | None:
+        """Make `info` the machine's container; the one it had, still to retire, or None."""
         self._record(machine.id, info, target)
         self.save(
             machine.id,
@@ -134,13 +134,12 @@ class MachineOps:
             restart_count=0,
             last_exit=None,
         )
-        if machine.container_id:
-            self._retire(target.app, machine.id, machine.container_id, target.config)
         self.events.emit("machine", f"Machine {machine.id} is on v{target.version}")
+        return machine.container_id
 
     def discard(self, app: str, machine_id: str, info: ContainerInfo, config: AppConfig) -> None:
         """Take a container started beside a machine out again (the machine keeps its own)."""
-        self._retire(app, machine_id, info.container_id, config)
+        self.retire(app, machine_id, info.container_id, config, which="new")
 
     def wait_healthy(
         self, info: ContainerInfo, config: AppConfig, timeout_s: float, record: bool = True
@@ -184,7 +183,7 @@ class MachineOps:
         """Drain the machine's traffic, then stop and remove its container."""
         self.save(machine.id, state=MachineState.REPLACING)
         if machine.container_id:
-            self._retire(app, machine.id, machine.container_id, config)
+            self.retire(app, machine.id, machine.container_id, config)
         self.save(machine.id, container_id=None, host_port=None)
 
     def destroy(self, app: str, machine: Machine, config: AppConfig) -> None:
@@ -232,18 +231,22 @@ class MachineOps:
             backend = Backend(backend_name(machine_id, info.container_id), info.host_port)
             self.platform.edge.add_backend(config.app, backend, edge_check(config))
 
-    def _retire(self, app: str, machine_id: str, container_id: str, config: AppConfig) -> None:
+    def retire(
+        self, app: str, machine_id: str, container_id: str, config: AppConfig, which: str = "old"
+    ) -> None:
+        """Drain one container of the machine out of the edge, then stop and remove it."""
         name = backend_name(machine_id, container_id)
         self.events.emit("machine", f"Draining machine {machine_id}")
         self.platform.edge.drain_backend(app, name, self.platform.settings.drain_timeout_s)
         self.platform.edge.remove_backend(app, name)
         self.events.emit(
             "machine",
-            f"Stopping the old container of machine {machine_id} "
+            f"Stopping the {which} container of machine {machine_id} "
             f"({config.kill_signal}, up to {config.kill_timeout:g}s)",
         )
         self.platform.runtime.stop(container_id, config.kill_signal, int(config.kill_timeout))
         self.platform.runtime.remove(container_id)
+        self.events.emit("machine", f"Machine {machine_id}: {which} container stopped")
 
     def _mark_failed(self, machine_id: str, exc: HealthCheckFailed) -> None:
         last_exit = exc.ended.describe() if isinstance(exc, MachineExited) else None

@@ -22,6 +22,7 @@ _POLL_S = 0.02
 _STOP_S = 10.0
 _GRACEFUL_STOP_S = 65.0  # hard-stop-after is 60s
 _FAILED_RE = re.compile(r"\[failed: (\d+)\]")
+_MASTER_RECONNECT_S = 2.0  # the master CLI is gone for a moment while it re-executes
 
 
 class HAProxyProcess:
@@ -32,7 +33,7 @@ class HAProxyProcess:
         self.paths = paths
         self.ready_timeout_s = ready_timeout_s
         self.stats = RuntimeAPI(paths.stats_socket)
-        self.master = RuntimeAPI(paths.master_socket)
+        self.master = RuntimeAPI(paths.master_socket, reconnect_s=_MASTER_RECONNECT_S)
         self._popen: subprocess.Popen[bytes] | None = None
         self._pid: int | None = None
 
@@ -165,7 +166,9 @@ class HAProxyProcess:
 
     def worker(self, pid: int) -> RuntimeAPI:
         """The runtime API of one worker (current or old), through the master CLI."""
-        return RuntimeAPI(self.paths.master_socket, prefix=f"@!{pid} ")
+        return RuntimeAPI(
+            self.paths.master_socket, prefix=f"@!{pid} ", reconnect_s=_MASTER_RECONNECT_S
+        )
 
     def _answering_pid(self) -> int | None:
         try:

@@ -38,19 +38,28 @@ class ServerStat:
 
 
 class RuntimeAPI:
-    """Send one command per connection; `prefix` routes master-CLI commands (`@!pid `)."""
+    """Send one command per connection; `prefix` routes master-CLI commands (`@!pid `).
 
-    def __init__(self, socket_path: Path, timeout_s: float = 5.0, prefix: str = "") -> None:
+    The master re-executes itself on every reload and refuses connections for a
+    moment meanwhile: `reconnect_s` is how long a refused connect is tried again.
+    """
+
+    def __init__(
+        self,
+        socket_path: Path,
+        timeout_s: float = 5.0,
+        prefix: str = "",
+        reconnect_s: float = 0.0,
+    ) -> None:
         self.socket_path = socket_path
         self.timeout_s = timeout_s
         self.prefix = prefix
+        self.reconnect_s = reconnect_s
 
     def send(self, command: str) -> str:
         """Send `command`, return the whole answer (HAProxy closes when done)."""
         try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                sock.settimeout(self.timeout_s)
-                sock.connect(str(self.socket_path))
+            with self._connect() as sock:
                 sock.sendall(f"{self.prefix}{command}\n".encode())
                 sock.shutdown(socket.SHUT_WR)
                 return _read_all(sock).decode(errors="replace")
@@ -59,6 +68,23 @@ class RuntimeAPI:
                 f"HAProxy runtime API at {self.socket_path} did not answer `{command}`: {exc}",
                 "Check that HAProxy is running (see haproxy.log in the edge state dir).",
             ) from exc
+
+    def _connect(self) -> socket.socket:
+        deadline = time.monotonic() + self.reconnect_s
+        while True:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(self.timeout_s)
+            try:
+                sock.connect(str(self.socket_path))
+                return sock
+            except (ConnectionRefusedError, FileNotFoundError):
+                sock.close()
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
+            except OSError:
+                sock.close()
+                raise
 
     def execute(self, command: str, *accepted: str) -> str:
         """Send `command`; raise EdgeFailure unless the answer is empty or in `accepted`."""

@@ -2,7 +2,9 @@
 
 Start-first (the default): each new container starts beside the machine's old
 one and takes traffic once healthy; only then is the old one drained, so the
-app never runs below its machine count. The smoke window of one batch runs
+app never runs below its machine count. Old containers drain and stop in the
+background while the next batch starts (the rollout waits for them before it
+ends). The smoke window of one batch runs
 while the next batch starts. The last old containers are kept until a new
 machine has kept running through its window, so a release that crashes soon
 after it starts never serves alone. `[deploy] order = "stop-first"` (an app
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from hangar.appconfig.model import AppConfig
 from hangar.control.machines import MachineOps, Target
+from hangar.control.retirements import Retirements
 from hangar.control.smoke import MachineExited, SmokeWatch
 from hangar.domain.rollout import batches
 from hangar.errors import HangarError
@@ -31,12 +34,15 @@ class Rolling:
         deploy = target.config.deploy
         rollout = _Rollout(ops, target)
         groups = batches(machines, deploy.max_unavailable)
-        for number, batch in enumerate(groups, start=1):
-            if deploy.order == "stop-first":
-                rollout.stop_first(batch)
-            else:
-                rollout.start_first(batch, last=number == len(groups))
-        rollout.wait_windows()
+        try:
+            for number, batch in enumerate(groups, start=1):
+                if deploy.order == "stop-first":
+                    rollout.stop_first(batch)
+                else:
+                    rollout.start_first(batch, last=number == len(groups))
+            rollout.wait_windows()
+        finally:
+            rollout.retiring.wait()
 
 
 class _Rollout:
@@ -44,6 +50,7 @@ class _Rollout:
         self.ops = ops
         self.target = target
         self.windows: list[SmokeWatch] = []
+        self.retiring = Retirements(ops, target.config)
 
     def start_first(self, batch: list[Machine], last: bool) -> None:
         wait_s = self.target.config.deploy.wait_timeout
@@ -61,7 +68,9 @@ class _Rollout:
                 self.ops.discard(self.target.app, machine.id, info, self.target.config)
             raise
         for machine, info, window in started:
-            self.ops.swap(machine, info, self.target)
+            old = self.ops.swap(machine, info, self.target)
+            if old:
+                self.retiring.retire(machine.id, old)
             self.windows.append(window)
 
     def stop_first(self, batch: list[Machine]) -> None:
@@ -77,8 +86,16 @@ class _Rollout:
         """Raise if a moved machine exited; with `wait`, until every window is over."""
         for window in self.windows:
             try:
-                if wait:
+                if wait and not window.over():
+                    self.ops.events.emit(
+                        "machine",
+                        f"Smoke checks: machine {window.machine_id} must keep running "
+                        f"{window.window_s:g}s after it passed its health checks",
+                    )
                     window.wait()
+                    self.ops.events.emit(
+                        "machine", f"Smoke checks passed for machine {window.machine_id}"
+                    )
                 else:
                     window.over()
             except MachineExited as exc:
