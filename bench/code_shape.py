@@ -68,7 +68,8 @@ def main() -> None:
     lengths = function_lengths(list(modules.values()))
     largest = max(modules.items(), key=lambda item: len(item[1].read_text().splitlines()))
     missing = untested(modules)
-    print(f"modules: {len(modules)} (of which __init__: {sum(p.name == '__init__.py' for p in modules.values())})")
+    packages = sum(path.name == "__init__.py" for path in modules.values())
+    print(f"modules: {len(modules)} (of which package __init__: {packages})")
     print(f"functions: {len(lengths)}")
     print(
         f"function length (lines): median {statistics.median(lengths):g}, "

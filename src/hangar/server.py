@@ -12,11 +12,11 @@ import uvicorn
 
 from hangar.api.app import create_api
 from hangar.builder.docker_builder import DockerBuilder
-from hangar.control.deploys import Deployer
+from hangar.control.deploy.engine import Deployer
 from hangar.control.platform import Platform, Settings
-from hangar.control.reconcile import reconcile
-from hangar.control.restart_monitor import RestartMonitor
 from hangar.control.secrets import SecretStore
+from hangar.control.supervision.reconcile import reconcile
+from hangar.control.supervision.restart_monitor import RestartMonitor
 from hangar.edge.haproxy import HAProxyEdge
 from hangar.edge.health import HttpProbe
 from hangar.edge.supervisor import EdgeSupervisor

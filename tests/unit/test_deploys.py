@@ -11,9 +11,9 @@ from sqlalchemy import select
 from hangar.appconfig.model import HttpCheck
 from hangar.control.accounts import signup
 from hangar.control.apps import create_app, destroy_app
-from hangar.control.deploys import Deployer, DeployRequest
-from hangar.control.reconcile import desired_routes
-from hangar.control.rollback import rollback_request
+from hangar.control.deploy.engine import Deployer, DeployRequest
+from hangar.control.deploy.rollback import rollback_request
+from hangar.control.supervision.reconcile import desired_routes
 from hangar.errors import Conflict, InvalidInput, NotFound
 from hangar.store.models import App, Machine, Release, User
 from tests.conftest import http_config
@@ -424,7 +424,7 @@ def test_an_app_cannot_be_destroyed_while_it_deploys(fake_platform, tmp_path):
 
 
 def test_only_the_last_deployments_are_kept_in_memory(fake_platform, tmp_path, monkeypatch):
-    monkeypatch.setattr("hangar.control.deploys.KEPT_DEPLOYMENTS", 2)
+    monkeypatch.setattr("hangar.control.deploy.engine.KEPT_DEPLOYMENTS", 2)
     _setup_app(fake_platform)
     deployer = Deployer(fake_platform)
     ids = []

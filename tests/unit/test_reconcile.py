@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from hangar.control.reconcile import reconcile
+from hangar.control.supervision.reconcile import reconcile
 from hangar.ports import ContainerSpec
 from hangar.store.models import Release
 from tests.conftest import http_config

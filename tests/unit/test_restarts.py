@@ -5,7 +5,7 @@ from __future__ import annotations
 from hangar.appconfig import AppConfig
 from hangar.control import leases
 from hangar.control.logs import app_logs
-from hangar.control.restart_monitor import RestartMonitor
+from hangar.control.supervision.restart_monitor import RestartMonitor
 from tests.conftest import http_config
 from tests.unit.test_deploys import _deploy, _machines, _setup_app
 from tests.unit.test_scaling_ops import _user

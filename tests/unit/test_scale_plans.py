@@ -6,8 +6,8 @@ import pytest
 
 from hangar.appconfig import parse
 from hangar.appconfig.load import ConfigInvalid
-from hangar.control.specs import container_spec, restart_policy, vm_resources
-from hangar.control.vm_scaling import vm_change, with_vm
+from hangar.control.deploy.vm_change import vm_change, with_vm
+from hangar.control.machines.specs import container_spec, restart_policy, vm_resources
 from hangar.domain.restart_policy import (
     ExitStatus,
     RestartPolicy,

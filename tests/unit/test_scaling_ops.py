@@ -7,14 +7,14 @@ from sqlalchemy import select
 
 from hangar.control import leases
 from hangar.control.accounts import signup
-from hangar.control.app_restart import restart_app, start_app_restart
 from hangar.control.apps import create_app
-from hangar.control.deploys import Deployer
-from hangar.control.machine_clone import clone_machine, start_clone
-from hangar.control.operations import outcome, run_operation
-from hangar.control.scaling import scale_count, scale_show, start_scale_count
-from hangar.control.specs import vm_resources
-from hangar.control.vm_scaling import vm_change_request
+from hangar.control.deploy.engine import Deployer
+from hangar.control.deploy.vm_change import vm_change_request
+from hangar.control.machines.specs import vm_resources
+from hangar.control.operations.clone import clone_machine, start_clone
+from hangar.control.operations.restart import restart_app, start_app_restart
+from hangar.control.operations.runner import outcome, run_operation
+from hangar.control.operations.scale import scale_count, scale_show, start_scale_count
 from hangar.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hangar.store.models import Release, User
 from tests.conftest import http_config

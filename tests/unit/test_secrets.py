@@ -15,9 +15,9 @@ from hangar.cli.secrets import parse_pairs
 from hangar.control import secrets
 from hangar.control.accounts import signup
 from hangar.control.apps import create_app
-from hangar.control.deploys import Deployer, DeployRequest
+from hangar.control.deploy.engine import Deployer, DeployRequest
 from hangar.control.platform import Platform
-from hangar.control.reconcile import desired_routes
+from hangar.control.supervision.reconcile import desired_routes
 from hangar.errors import Conflict, InvalidInput, NotFound
 from hangar.ports import ContainerInfo, ContainerSpec
 from hangar.store.models import App, Release, Secret, User

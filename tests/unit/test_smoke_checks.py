@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hangar.control.operations import outcome, run_operation
-from hangar.control.scaling import scale_count
+from hangar.control.operations.runner import outcome, run_operation
+from hangar.control.operations.scale import scale_count
 from tests.conftest import http_config
 from tests.unit.test_deploys import _deploy, _machines, _releases, _setup_app
 

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from hangar.api.errors import install_error_handlers
 from hangar.api.routes import apps, auth, deploys, machines, scale, secrets
-from hangar.control.deploys import Deployer
+from hangar.control.deploy.engine import Deployer
 from hangar.control.platform import Platform
 
 

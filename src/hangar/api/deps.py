@@ -6,7 +6,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hangar.control.accounts import authenticate
-from hangar.control.deploys import Deployer
+from hangar.control.deploy.engine import Deployer
 from hangar.control.platform import Platform
 from hangar.errors import Unauthorized
 from hangar.store.models import User

@@ -146,7 +146,7 @@ def short_id(image_id: str) -> str:
 
 
 class DeploymentLike(Protocol):
-    """What pruning reads of a deployment (`hangar.control.deploys.Deployment`)."""
+    """What pruning reads of a deployment (`hangar.control.deploy.engine.Deployment`)."""
 
     app: str
     events: EventLog

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hangar.control.machines import Target
+from hangar.control.machines.lifecycle import Target
+from hangar.control.machines.targets import latest_complete_release, target_of
 from hangar.control.platform import Platform
-from hangar.control.release_targets import latest_complete_release, target_of
 from hangar.errors import Conflict, HangarError, InvalidInput, NotFound
 from hangar.store.database import Database
 from hangar.store.models import App, Release, Secret

@@ -9,7 +9,7 @@ from hangar.api.schemas import AppCreate, AppOut, AppStatusOut, ReleaseOut
 from hangar.api.views import app_out, machine_out, release_out
 from hangar.control import apps
 from hangar.control.platform import Platform
-from hangar.control.reconcile import desired_routes
+from hangar.control.supervision.reconcile import desired_routes
 from hangar.errors import NotFound
 from hangar.store.models import User
 

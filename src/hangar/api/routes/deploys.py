@@ -13,9 +13,9 @@ from hangar.api.streams import ndjson
 from hangar.appconfig import parse
 from hangar.builder.archive import require_dockerfile, unpack_safely
 from hangar.control.apps import get_app
-from hangar.control.deploys import Deployer, DeployRequest
+from hangar.control.deploy.engine import Deployer, DeployRequest
+from hangar.control.deploy.rollback import rollback_request
 from hangar.control.platform import Platform
-from hangar.control.rollback import rollback_request
 from hangar.errors import InvalidInput, NotFound
 from hangar.store.models import User
 

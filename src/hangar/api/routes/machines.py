@@ -7,9 +7,9 @@ from hangar.api.deps import current_user, platform
 from hangar.api.schemas import MachineOut
 from hangar.api.streams import ndjson
 from hangar.api.views import machine_out
-from hangar.control import machine_actions
 from hangar.control.apps import app_machines, get_app
 from hangar.control.logs import app_logs
+from hangar.control.operations import machine_actions
 from hangar.control.platform import Platform
 from hangar.store.models import User
 

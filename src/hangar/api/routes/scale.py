@@ -21,12 +21,12 @@ from hangar.api.scale_schemas import (
 )
 from hangar.api.schemas import DeployOut
 from hangar.api.streams import ndjson
-from hangar.control.app_restart import start_app_restart
-from hangar.control.deploys import Deployer
-from hangar.control.machine_clone import start_clone
+from hangar.control.deploy.engine import Deployer
+from hangar.control.deploy.vm_change import vm_change_request
+from hangar.control.operations.clone import start_clone
+from hangar.control.operations.restart import start_app_restart
+from hangar.control.operations.scale import plan_scale, scale_show, start_scale_count
 from hangar.control.platform import Platform
-from hangar.control.scaling import plan_scale, scale_show, start_scale_count
-from hangar.control.vm_scaling import vm_change_request
 from hangar.store.models import User
 
 router = APIRouter(prefix="/v1/apps/{name}", tags=["scale"])

@@ -8,8 +8,8 @@ from hangar.api.deps import current_user, deployer, platform
 from hangar.api.schemas import SecretOut, SecretsChangeOut, SecretsSet
 from hangar.control import secrets
 from hangar.control.apps import get_app
-from hangar.control.deploys import Deployer, DeployRequest
-from hangar.control.machines import Target
+from hangar.control.deploy.engine import Deployer, DeployRequest
+from hangar.control.machines.lifecycle import Target
 from hangar.control.platform import Platform
 from hangar.errors import Conflict, InvalidInput
 from hangar.store.models import User

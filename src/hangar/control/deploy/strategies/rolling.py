@@ -15,9 +15,9 @@ and waits out the earlier batches' windows first.
 from __future__ import annotations
 
 from hangar.appconfig.model import AppConfig
-from hangar.control.machines import MachineOps, Target
-from hangar.control.retirements import Retirements
-from hangar.control.smoke import MachineExited, SmokeWatch
+from hangar.control.machines.lifecycle import MachineOps, Target
+from hangar.control.machines.retirements import Retirements
+from hangar.control.machines.smoke import MachineExited, SmokeWatch
 from hangar.domain.rollout import batches
 from hangar.errors import HangarError
 from hangar.store.models import Machine

@@ -16,16 +16,16 @@ from sqlalchemy.orm import Session
 
 from hangar.control.apps import app_machines, get_app
 from hangar.control.events import EventLog
-from hangar.control.machines import MachineOps, Target
-from hangar.control.operations import start_operation
-from hangar.control.platform import Platform
-from hangar.control.release_targets import (
+from hangar.control.machines.lifecycle import MachineOps, Target
+from hangar.control.machines.specs import restart_policy, vm_resources
+from hangar.control.machines.targets import (
     current_release,
     machine_release,
     require_image,
     target_of,
 )
-from hangar.control.specs import restart_policy, vm_resources
+from hangar.control.operations.runner import start_operation
+from hangar.control.platform import Platform
 from hangar.domain.names import new_machine_id
 from hangar.domain.restart_policy import RestartPolicy
 from hangar.domain.scaling import MachineSlot, ScalePlan, check_count, plan_count

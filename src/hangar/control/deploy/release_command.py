@@ -7,9 +7,9 @@ import time
 from dataclasses import replace
 
 from hangar.control.events import EventLog
-from hangar.control.machines import Target
+from hangar.control.machines.lifecycle import Target
+from hangar.control.machines.specs import container_spec
 from hangar.control.platform import Platform
-from hangar.control.specs import container_spec
 from hangar.domain.names import new_machine_id
 from hangar.errors import HangarError
 

@@ -7,9 +7,9 @@ from sqlalchemy.orm import Session
 from hangar.appconfig.model import AppConfig
 from hangar.control import leases
 from hangar.control.apps import app_machines, get_app
-from hangar.control.machines import MachineOps, Target, backend_name
+from hangar.control.machines.lifecycle import MachineOps, Target, backend_name
+from hangar.control.machines.targets import machine_release
 from hangar.control.platform import Platform
-from hangar.control.release_targets import machine_release
 from hangar.domain.states import CheckStatus, MachineState
 from hangar.errors import Conflict, NotFound
 from hangar.store.models import Machine, User

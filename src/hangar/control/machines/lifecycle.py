@@ -7,9 +7,9 @@ from typing import Any
 
 from hangar.appconfig.model import AppConfig
 from hangar.control.events import EventLog
+from hangar.control.machines.smoke import MachineExited, SmokeWatch, exit_status, watch
+from hangar.control.machines.specs import container_spec, edge_check, health_checks
 from hangar.control.platform import Platform
-from hangar.control.smoke import MachineExited, SmokeWatch, exit_status, watch
-from hangar.control.specs import container_spec, edge_check, health_checks
 from hangar.domain.states import CheckStatus, MachineState
 from hangar.errors import HangarError, HealthCheckFailed, NotFound
 from hangar.ports import Backend, ContainerInfo, ProbeTarget

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 
 from hangar.appconfig.model import AppConfig
-from hangar.control.machines import MachineOps
+from hangar.control.machines.lifecycle import MachineOps
 
 
 class Retirements:

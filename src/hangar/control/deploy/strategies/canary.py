@@ -4,8 +4,8 @@ through its smoke window, then a rolling update."""
 from __future__ import annotations
 
 from hangar.appconfig.model import AppConfig
-from hangar.control.machines import MachineOps, Target
-from hangar.control.strategies.rolling import Rolling
+from hangar.control.deploy.strategies.rolling import Rolling
+from hangar.control.machines.lifecycle import MachineOps, Target
 from hangar.domain.names import new_machine_id
 from hangar.store.models import Machine
 

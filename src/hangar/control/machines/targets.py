@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hangar.appconfig.model import AppConfig
-from hangar.control.machines import Target
+from hangar.control.machines.lifecycle import Target
 from hangar.control.platform import Platform
 from hangar.domain.states import ReleaseStatus
 from hangar.errors import InvalidInput, NotFound

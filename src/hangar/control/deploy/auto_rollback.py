@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from hangar.appconfig.model import AppConfig
 from hangar.control.apps import app_machines
-from hangar.control.machines import MachineOps, Target
+from hangar.control.machines.lifecycle import MachineOps, Target
 from hangar.control.platform import Platform
 from hangar.domain.states import MachineState
 from hangar.store.models import App, Release

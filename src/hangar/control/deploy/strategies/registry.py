@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from hangar.control.strategies import Strategy
-from hangar.control.strategies.bluegreen import BlueGreen
-from hangar.control.strategies.canary import Canary
-from hangar.control.strategies.immediate import Immediate
-from hangar.control.strategies.rolling import Rolling
+from hangar.control.deploy.strategies import Strategy
+from hangar.control.deploy.strategies.bluegreen import BlueGreen
+from hangar.control.deploy.strategies.canary import Canary
+from hangar.control.deploy.strategies.immediate import Immediate
+from hangar.control.deploy.strategies.rolling import Rolling
 from hangar.errors import InvalidInput
 
 STRATEGIES: dict[str, Strategy] = {

@@ -19,14 +19,14 @@ from sqlalchemy.orm import Session
 from hangar.appconfig.model import AppConfig
 from hangar.control import leases
 from hangar.control.apps import app_machines
+from hangar.control.deploy.auto_rollback import Snapshot, restore, take_snapshot
+from hangar.control.deploy.release_command import run_release_command
+from hangar.control.deploy.strategies.registry import strategy_named
 from hangar.control.events import EventLog
 from hangar.control.images import prune_after_deploy
-from hangar.control.machines import MachineOps, Target
+from hangar.control.machines.lifecycle import MachineOps, Target
 from hangar.control.platform import Platform
-from hangar.control.recovery import Snapshot, restore, take_snapshot
-from hangar.control.release_command import run_release_command
 from hangar.control.secrets import mark_deployed
-from hangar.control.strategies.registry import strategy_named
 from hangar.domain.names import new_machine_id
 from hangar.domain.rollout import first_deploy_count
 from hangar.domain.states import AppStatus, MachineState, ReleaseStatus

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from hangar.appconfig.model import AppConfig
 from hangar.control.apps import app_releases, get_app
-from hangar.control.deploys import DeployRequest
+from hangar.control.deploy.engine import DeployRequest
 from hangar.control.platform import Platform
 from hangar.domain.states import ReleaseStatus
 from hangar.errors import InvalidInput, NotFound

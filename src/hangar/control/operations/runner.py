@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from hangar.control import leases
 from hangar.control.events import EventLog
-from hangar.control.machines import MachineOps
+from hangar.control.machines.lifecycle import MachineOps
 from hangar.control.platform import Platform
 from hangar.errors import Conflict, HangarError
 

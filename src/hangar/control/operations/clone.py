@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from hangar.control.apps import app_machines, get_app
 from hangar.control.events import EventLog
-from hangar.control.machines import MachineOps
-from hangar.control.operations import start_operation
+from hangar.control.machines.lifecycle import MachineOps
+from hangar.control.machines.targets import machine_release, require_image, target_of
+from hangar.control.operations.runner import start_operation
+from hangar.control.operations.scale import add_machine, find_app
 from hangar.control.platform import Platform
-from hangar.control.release_targets import machine_release, require_image, target_of
-from hangar.control.scaling import add_machine, find_app
 from hangar.domain.scaling import check_count
 from hangar.errors import NotFound
 from hangar.store.models import App, Machine, User

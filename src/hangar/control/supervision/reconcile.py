@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from hangar.appconfig.model import AppConfig
 from hangar.control import leases
-from hangar.control.machines import MachineOps, Target, backend_of
+from hangar.control.machines.lifecycle import MachineOps, Target, backend_of
+from hangar.control.machines.specs import edge_check
 from hangar.control.platform import Platform
-from hangar.control.specs import edge_check
 from hangar.domain.states import MachineState, ReleaseStatus
 from hangar.errors import HangarError
 from hangar.ports import CheckSpec, Route

@@ -16,9 +16,9 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
+from hangar.control.machines.smoke import exit_status
 from hangar.control.platform import Platform
-from hangar.control.restarts import Exited, handle_exit
-from hangar.control.smoke import exit_status
+from hangar.control.supervision.auto_restart import Exited, handle_exit
 from hangar.domain.restart_policy import restart_delay
 from hangar.domain.states import MachineState
 from hangar.errors import HangarError

@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from hangar.appconfig.model import AppConfig
-from hangar.control.machines import MachineOps, Target
+from hangar.control.machines.lifecycle import MachineOps, Target
 from hangar.domain.names import new_machine_id
 from hangar.errors import HangarError, InvalidInput
 from hangar.store.models import Machine

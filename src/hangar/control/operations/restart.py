@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from hangar.control.apps import app_machines, get_app
 from hangar.control.events import EventLog
-from hangar.control.machines import MachineOps
-from hangar.control.operations import start_operation
+from hangar.control.machines.lifecycle import MachineOps
+from hangar.control.machines.targets import current_release, machine_release, target_of
+from hangar.control.operations.runner import start_operation
+from hangar.control.operations.scale import find_app
 from hangar.control.platform import Platform
-from hangar.control.release_targets import current_release, machine_release, target_of
-from hangar.control.scaling import find_app
 from hangar.domain.states import MachineState
 from hangar.errors import InvalidInput
 from hangar.store.models import Machine, User

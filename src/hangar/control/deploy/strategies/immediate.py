@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hangar.appconfig.model import AppConfig
-from hangar.control.machines import MachineOps, Target
+from hangar.control.machines.lifecycle import MachineOps, Target
 from hangar.store.models import Machine
 
 

@@ -20,11 +20,11 @@ import contextlib
 from dataclasses import dataclass
 
 from hangar.control import leases
-from hangar.control.machines import MachineOps, Target, await_checks, backend_name
+from hangar.control.machines.lifecycle import MachineOps, Target, await_checks, backend_name
+from hangar.control.machines.smoke import MachineExited, exit_status
+from hangar.control.machines.specs import restart_policy
+from hangar.control.machines.targets import machine_release, target_of
 from hangar.control.platform import Platform
-from hangar.control.release_targets import machine_release, target_of
-from hangar.control.smoke import MachineExited, exit_status
-from hangar.control.specs import restart_policy
 from hangar.domain.restart_policy import ExitStatus, RestartPolicy, Verdict, attempt_label, decide
 from hangar.domain.states import CheckStatus, MachineState
 from hangar.errors import Conflict, HangarError, HealthCheckFailed, NotFound

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from hangar.appconfig.model import AppConfig, Vm
 from hangar.control.apps import get_app
-from hangar.control.deploys import DeployRequest
+from hangar.control.deploy.engine import DeployRequest
+from hangar.control.machines.targets import current_release, require_image, target_of
 from hangar.control.platform import Platform
-from hangar.control.release_targets import current_release, require_image, target_of
 from hangar.domain.vm_sizes import DEFAULT_SIZE, parse_memory_mb, size_named
 from hangar.errors import InvalidInput
 from hangar.store.models import User
