@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 
 from hangar.appconfig import AppConfig
 from hangar.appconfig.model import HttpService
 from hangar.control.platform import Platform, Settings
+from hangar.control.secrets import SecretStore
 from hangar.store.database import Database
+from hangar.store.secret_box import SecretBox
 from hangar.testing import FakeBuilder, FakeEdge, FakeHealth, FakeRuntime
 
 
@@ -27,6 +30,7 @@ def fake_platform(db, tmp_path) -> Platform:
         edge=FakeEdge(),
         health=FakeHealth(runtime=runtime),
         settings=Settings(tmp_path, "localhost", 8088, smoke_window_s=0.0),
+        secrets=SecretStore(db, SecretBox(Fernet.generate_key())),
     )
 
 

@@ -1,7 +1,11 @@
-"""The boundaries between Hangar's decisions and the outside world.
+"""The boundaries between Hangar's decisions and the machinery they drive.
 
-`control/` depends only on these protocols; `runtime/`, `builder/` and
-`edge/` implement them, and `testing.py` holds fakes for fast unit tests.
+`control/` reaches the container engine, the image builder, the edge and the
+health probe only through these protocols: `runtime/`, `builder/` and `edge/`
+implement them, and `testing.py` holds fakes for fast unit tests. The state
+store is deliberately not behind a port: `control/` works with SQLAlchemy
+sessions and the rows of `store/models.py` directly, and its unit tests run on
+a real SQLite database (see README, "How it works").
 """
 
 from __future__ import annotations
@@ -207,10 +211,4 @@ class HealthProbe(Protocol):
     ) -> None:
         """Return once every check passes; raise HealthCheckFailed at the deadline,
         or as soon as `running` (asked between polls) says the container stopped."""
-        ...
-
-
-class Secrets(Protocol):
-    def env_for(self, app: str) -> dict[str, str]:
-        """The app's secrets, decrypted, as environment variables for its machines."""
         ...

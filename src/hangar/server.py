@@ -71,8 +71,8 @@ def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
         smoke_window_s=options.smoke_window_s,
     )
     runtime = DockerRuntime(instance=instance_id(options.data_dir))
-    platform = Platform(db, runtime, DockerBuilder(), edge, HttpProbe(), settings)
-    platform.secrets = SecretStore(db, box)
+    secrets = SecretStore(db, box)
+    platform = Platform(db, runtime, DockerBuilder(), edge, HttpProbe(), settings, secrets)
     return platform, edge
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from hangar.control.platform import Platform, Settings
+from hangar.control.secrets import SecretStore
 from hangar.store.database import Database
 from hangar.store.models import Machine, Release
+from hangar.store.secret_box import SecretBox
 from hangar.testing import FakeBuilder, FakeEdge, FakeHealth, FakeRuntime
 from tests.conftest import http_config
 from tests.support.postgres import temporary_postgres
@@ -27,9 +30,9 @@ def test_migrations_and_a_deploy_run_on_postgres(postgres_url, tmp_path):
     db.migrate()
     db.migrate()  # a second run is a no-op
     runtime = FakeRuntime()
-    platform = Platform(
-        db, runtime, FakeBuilder(runtime=runtime), FakeEdge(), FakeHealth(), Settings(tmp_path)
-    )
+    builder, box = FakeBuilder(runtime=runtime), SecretBox(Fernet.generate_key())
+    settings, secrets = Settings(tmp_path), SecretStore(db, box)
+    platform = Platform(db, runtime, builder, FakeEdge(), FakeHealth(), settings, secrets)
     try:
         _setup_app(platform)
         _deploy(platform, tmp_path, http_config("web"))

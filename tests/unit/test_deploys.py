@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from hangar.appconfig.model import HttpCheck
 from hangar.control.accounts import signup
-from hangar.control.apps import create_app, destroy_app
+from hangar.control.apps import create_app
 from hangar.control.deploy.engine import Deployer, DeployRequest
 from hangar.control.deploy.rollback import rollback_request
+from hangar.control.operations.destroy import destroy_app
 from hangar.control.supervision.reconcile import desired_routes
 from hangar.errors import Conflict, InvalidInput, NotFound
 from hangar.store.models import App, Machine, Release, User

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from hangar.control.accounts import signup
-from hangar.control.apps import create_app, destroy_app
+from hangar.control.apps import create_app
 from hangar.control.deploy.engine import Deployer, DeployRequest
 from hangar.control.events import EventLog
 from hangar.control.images import (
@@ -21,6 +21,7 @@ from hangar.control.images import (
     produced_layers,
     release_images_to_remove,
 )
+from hangar.control.operations.destroy import destroy_app
 from hangar.control.supervision.reconcile import desired_routes
 from hangar.errors import RuntimeFailure
 from hangar.store.models import Release, User

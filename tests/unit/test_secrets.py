@@ -15,6 +15,7 @@ from hangar.cli.secrets import parse_pairs
 from hangar.control import secrets
 from hangar.control.accounts import signup
 from hangar.control.apps import create_app
+from hangar.control.deploy import secrets_restart
 from hangar.control.deploy.engine import Deployer, DeployRequest
 from hangar.control.platform import Platform
 from hangar.control.supervision.reconcile import desired_routes
@@ -44,7 +45,6 @@ def platform(fake_platform) -> Platform:
     runtime = RecordingRuntime()
     fake_platform.runtime = runtime
     fake_platform.builder.runtime = runtime
-    fake_platform.secrets = secrets.SecretStore(fake_platform.db, SecretBox(Fernet.generate_key()))
     with fake_platform.db.session() as session:
         signup(session, "dev@example.com", "secret-password")
         create_app(session, session.scalar(select(User)), "web")
@@ -55,7 +55,7 @@ def platform(fake_platform) -> Platform:
 def _set(platform, values, app="web"):
     with platform.db.session() as session:
         app_row = session.scalar(select(App).where(App.name == app))
-        return secrets.secret_store(platform).set(session, app_row, values)
+        return platform.secrets.set(session, app_row, values)
 
 
 def _unset(platform, names):
@@ -161,7 +161,7 @@ def test_env_for_with_the_wrong_key_names_the_secret_not_its_value(platform):
 def test_staged_secrets_go_with_the_first_deploy_and_become_deployed(platform, tmp_path):
     _set(platform, {"TOKEN": VALUE})
     with platform.db.session() as session:
-        assert secrets.current_release(session, session.scalar(select(App))) is None
+        assert secrets_restart.deployed_target(session, session.scalar(select(App))) is None
     assert _deploy(platform, tmp_path).status == "complete"
     assert [env["TOKEN"] for env in platform.runtime.envs.values()] == [VALUE, VALUE]
     assert [i.status for i in _listed(platform)] == ["deployed"]

@@ -39,6 +39,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hangar.control.apps import app_named
 from hangar.control.events import Event, EventLog
 from hangar.control.platform import Platform
 from hangar.domain.states import ReleaseStatus
@@ -256,7 +257,7 @@ def snapshot(events: EventLog) -> list[Event]:
 
 
 def _store_facts(session: Session, app_name: str) -> _StoreFacts | None:
-    app = session.scalar(select(App).where(App.name == app_name))
+    app = app_named(session, app_name)
     if app is None:
         return None
     rows = session.execute(

@@ -31,6 +31,8 @@ def acquire(db: Database, app: str, holder: str, description: str, ttl_s: float 
     try:
         with db.session() as session:
             app_id = _app_id(session, app)
+            if app_id is None:
+                raise Conflict(f"app {app} no longer exists")
             lease = session.get(Lease, app_id)
             if lease is not None and lease.holder != holder and _aware(lease.expires_at) > now:
                 raise Conflict(
@@ -62,7 +64,7 @@ def acquire_waiting(
 
 def release(db: Database, app: str, holder: str) -> None:
     with db.session() as session:
-        app_id = session.scalar(select(App.id).where(App.name == app))
+        app_id = _app_id(session, app)
         session.execute(delete(Lease).where(Lease.app_id == app_id, Lease.holder == holder))
 
 
@@ -101,17 +103,14 @@ def app_lease(db: Database, app: str, kind: str) -> Iterator[None]:
 
 def _extend(db: Database, app: str, holder: str, ttl_s: float) -> None:
     with db.session() as session:
-        app_id = session.scalar(select(App.id).where(App.name == app))
+        app_id = _app_id(session, app)
         lease = session.get(Lease, app_id) if app_id is not None else None
         if lease is not None and lease.holder == holder:
             lease.expires_at = datetime.now(UTC) + timedelta(seconds=ttl_s)
 
 
-def _app_id(session: Session, app: str) -> int:
-    app_id = session.scalar(select(App.id).where(App.name == app))
-    if app_id is None:
-        raise Conflict(f"app {app} no longer exists")
-    return app_id
+def _app_id(session: Session, app: str) -> int | None:
+    return session.scalar(select(App.id).where(App.name == app))
 
 
 def _aware(moment: datetime) -> datetime:

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from hangar.control.apps import app_machines, get_app
+from hangar.control.apps import app_machines, find_app
 from hangar.control.platform import Platform
 from hangar.errors import HangarError, NotFound
 from hangar.ports import LogLine
@@ -56,7 +56,7 @@ def _containers(
     platform: Platform, user: User, app_name: str, machine_id: str | None
 ) -> list[tuple[str, str]]:
     with platform.db.session() as session:
-        machines = app_machines(session, get_app(session, user, app_name))
+        machines = app_machines(session, find_app(session, app_name, user))
     if machine_id is not None:
         machines = [m for m in machines if m.id == machine_id]
         if not machines:

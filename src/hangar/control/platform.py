@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hangar.control.platform_log import PlatformLog
-from hangar.ports import Builder, Edge, HealthProbe, Runtime, Secrets
+from hangar.control.secrets import SecretStore
+from hangar.ports import Builder, Edge, HealthProbe, Runtime
 from hangar.store.database import Database
 
 
@@ -39,12 +40,5 @@ class Platform:
     edge: Edge
     health: HealthProbe
     settings: Settings
-    secrets: Secrets = field(default_factory=lambda: NoSecrets())
+    secrets: SecretStore
     platform_log: PlatformLog = field(default_factory=PlatformLog)  # see control/platform_log.py
-
-
-class NoSecrets:
-    """An app without secrets: the default until a secret store is wired in."""
-
-    def env_for(self, app: str) -> dict[str, str]:
-        return {}

@@ -18,10 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hangar.control.machines.lifecycle import Target
-from hangar.control.machines.targets import latest_complete_release, target_of
-from hangar.control.platform import Platform
-from hangar.errors import Conflict, HangarError, InvalidInput, NotFound
+from hangar.errors import Conflict, InvalidInput, NotFound
 from hangar.store.database import Database
 from hangar.store.models import App, Release, Secret
 from hangar.store.secret_box import SecretBox, SecretsKeyError, digest
@@ -55,7 +52,7 @@ class SecretInfo:
 
 
 class SecretStore:
-    """The Secrets port over the store, with values encrypted by the server's key."""
+    """Secrets in the store, their values encrypted with the server's key."""
 
     def __init__(self, db: Database, box: SecretBox) -> None:
         self.db = db
@@ -88,12 +85,6 @@ class SecretStore:
                 f"secret {name} of app {app} cannot be decrypted with this server's secrets key",
                 hint=exc.hint,
             ) from exc
-
-
-def secret_store(platform: Platform) -> SecretStore:
-    if not isinstance(platform.secrets, SecretStore):
-        raise HangarError("this server has no secret store", hint="start it with `hangar server`")
-    return platform.secrets
 
 
 def validate_name(name: str) -> None:
@@ -146,12 +137,6 @@ def unset(session: Session, app: App, names: Iterable[str]) -> list[str]:
     for name in wanted:
         session.delete(existing[name])
     return wanted
-
-
-def current_release(session: Session, app: App) -> Target | None:
-    """What a secrets change restarts the machines with; None while never deployed."""
-    release = latest_complete_release(session, app)
-    return target_of(release) if release is not None else None
 
 
 def mark_deployed(session: Session, app: App, version: int | None) -> None:

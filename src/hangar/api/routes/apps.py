@@ -8,6 +8,7 @@ from hangar.api.deps import current_user, platform
 from hangar.api.schemas import AppCreate, AppOut, AppStatusOut, ReleaseOut
 from hangar.api.views import app_out, machine_out, release_out
 from hangar.control import apps
+from hangar.control.operations.destroy import destroy_app
 from hangar.control.platform import Platform
 from hangar.control.supervision.reconcile import desired_routes
 from hangar.errors import NotFound
@@ -38,7 +39,7 @@ def status(
     name: str, user: User = Depends(current_user), p: Platform = Depends(platform)
 ) -> AppStatusOut:
     with p.db.session() as session:
-        app = apps.get_app(session, user, name)
+        app = apps.find_app(session, name, user)
         releases = apps.app_releases(session, app)
         return AppStatusOut(
             app=app_out(app, p.settings),
@@ -49,7 +50,7 @@ def status(
 
 @router.delete("/{name}", status_code=204)
 def destroy(name: str, user: User = Depends(current_user), p: Platform = Depends(platform)) -> None:
-    apps.destroy_app(p, user, name)
+    destroy_app(p, user, name)
 
 
 @router.get("/{name}/releases", response_model=list[ReleaseOut])
@@ -57,7 +58,7 @@ def releases(
     name: str, user: User = Depends(current_user), p: Platform = Depends(platform)
 ) -> list[ReleaseOut]:
     with p.db.session() as session:
-        app = apps.get_app(session, user, name)
+        app = apps.find_app(session, name, user)
         return [release_out(r) for r in apps.app_releases(session, app)]
 
 
@@ -66,7 +67,7 @@ def config(
     name: str, user: User = Depends(current_user), p: Platform = Depends(platform)
 ) -> dict[str, Any]:
     with p.db.session() as session:
-        app = apps.get_app(session, user, name)
+        app = apps.find_app(session, name, user)
         if app.config is None:
             raise NotFound(f"app {name!r} has no config yet", hint="deploy it first")
         return app.config

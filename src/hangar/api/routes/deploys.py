@@ -12,7 +12,7 @@ from hangar.api.schemas import DeployCreate, DeployOut, RollbackCreate, UploadOu
 from hangar.api.streams import ndjson
 from hangar.appconfig import parse
 from hangar.builder.archive import require_dockerfile, unpack_safely
-from hangar.control.apps import get_app
+from hangar.control.apps import find_app
 from hangar.control.deploy.engine import Deployer, DeployRequest
 from hangar.control.deploy.rollback import rollback_request
 from hangar.control.platform import Platform
@@ -30,7 +30,7 @@ async def upload(
 ) -> UploadOut:
     """The project folder as a gzip tar in the body; unpacked safely on the server."""
     with p.db.session() as session:
-        get_app(session, user, name)
+        find_app(session, name, user)
     upload_id = uuid.uuid4().hex
     p.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
     archive = p.settings.uploads_dir / f"{upload_id}.tar.gz"
@@ -68,7 +68,7 @@ def _start_deploy(
     name: str, body: DeployCreate, folder: Path | None, user: User, p: Platform, d: Deployer
 ) -> DeployOut:
     with p.db.session() as session:
-        get_app(session, user, name)
+        find_app(session, name, user)
     config = parse(body.config).config
     if config.app != name:
         raise InvalidInput(
@@ -104,7 +104,7 @@ def events(
     d: Deployer = Depends(deployer),
 ) -> StreamingResponse:
     with p.db.session() as session:
-        get_app(session, user, name)
+        find_app(session, name, user)
     deployment = d.get(deployment_id)
     if deployment.app != name:
         raise NotFound(f"deployment {deployment_id} not found in app {name}")

@@ -7,7 +7,7 @@ from hangar.api.deps import current_user, platform
 from hangar.api.schemas import MachineOut
 from hangar.api.streams import ndjson
 from hangar.api.views import machine_out
-from hangar.control.apps import app_machines, get_app
+from hangar.control.apps import app_machines, find_app
 from hangar.control.logs import app_logs
 from hangar.control.operations import machine_actions
 from hangar.control.platform import Platform
@@ -21,7 +21,7 @@ def list_machines(
     name: str, user: User = Depends(current_user), p: Platform = Depends(platform)
 ) -> list[MachineOut]:
     with p.db.session() as session:
-        return [machine_out(m) for m in app_machines(session, get_app(session, user, name))]
+        return [machine_out(m) for m in app_machines(session, find_app(session, name, user))]
 
 
 @router.post("/machines/{machine_id}/stop", status_code=204)

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from hangar.appconfig.model import AppConfig
-from hangar.control.apps import app_machines
+from hangar.control.apps import app_machines, app_named
 from hangar.control.machines.lifecycle import MachineOps, Target
 from hangar.control.platform import Platform
 from hangar.domain.states import MachineState
-from hangar.store.models import App, Release
+from hangar.store.models import Release
 
 RESTORE_TIMEOUT_S = 120.0
 
@@ -28,7 +28,7 @@ class Snapshot:
 
 def take_snapshot(platform: Platform, app_name: str) -> Snapshot:
     with platform.db.session() as session:
-        app = session.scalar(select(App).where(App.name == app_name))
+        app = app_named(session, app_name)
         if app is None:
             return Snapshot({}, {})
         every = app_machines(session, app)
@@ -52,7 +52,7 @@ def restore(ops: MachineOps, app_name: str, snapshot: Snapshot) -> list[str]:
     """
     platform = ops.platform
     with platform.db.session() as session:
-        app = session.scalar(select(App).where(App.name == app_name))
+        app = app_named(session, app_name)
         machines = app_machines(session, app) if app is not None else []
     restored = []
     for machine in machines:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from hangar.appconfig.model import AppConfig
 from hangar.control import leases
-from hangar.control.apps import app_machines
+from hangar.control.apps import app_machines, find_app
 from hangar.control.deploy.auto_rollback import Snapshot, restore, take_snapshot
 from hangar.control.deploy.release_command import run_release_command
 from hangar.control.deploy.strategies.registry import strategy_named
@@ -159,7 +159,7 @@ class Deployer:
 
     def _record_release(self, request: DeployRequest, image: str) -> int:
         with self.platform.db.session() as session:
-            app = _app(session, request.app)
+            app = find_app(session, request.app)
             latest = session.scalar(
                 select(func.max(Release.version)).where(Release.app_id == app.id)
             )
@@ -194,7 +194,7 @@ class Deployer:
         smoke_s = None if request.smoke_checks else 0.0
         ops = MachineOps(self.platform, deployment.events, smoke_s)
         with self.platform.db.session() as session:
-            app = _app(session, request.app)
+            app = find_app(session, request.app)
             every = app_machines(session, app)
             app_id, region = app.id, app.region
         machines = [m for m in every if m.state != MachineState.STOPPED]
@@ -258,7 +258,7 @@ class Deployer:
 
     def _finish(self, deployment: Deployment, request: DeployRequest) -> None:
         with self.platform.db.session() as session:
-            app = _app(session, request.app)
+            app = find_app(session, request.app)
             app.status = AppStatus.DEPLOYED
             _set_release_status(session, app, deployment.release, ReleaseStatus.COMPLETE, "")
             mark_deployed(session, app, deployment.release)
@@ -275,7 +275,7 @@ class Deployer:
         deployment.status = status
         if deployment.release is not None:
             with self.platform.db.session() as session:
-                app = _app(session, deployment.app)
+                app = find_app(session, deployment.app)
                 _set_release_status(session, app, deployment.release, status, error.message)
         deployment.events.emit("error", error.message, hint=error.hint, status=status)
 
@@ -286,13 +286,6 @@ class RolledBack(HangarError):
     def __init__(self, message: str, complete: bool) -> None:
         super().__init__(message, hint="fix the problem above and deploy again")
         self.complete = complete
-
-
-def _app(session: Session, name: str) -> App:
-    app = session.scalar(select(App).where(App.name == name))
-    if app is None:
-        raise NotFound(f"app {name!r} no longer exists")
-    return app
 
 
 def _set_release_status(

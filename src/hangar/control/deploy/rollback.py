@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from hangar.appconfig.model import AppConfig
-from hangar.control.apps import app_releases, get_app
+from hangar.control.apps import app_releases, find_app
 from hangar.control.deploy.engine import DeployRequest
 from hangar.control.platform import Platform
 from hangar.domain.states import ReleaseStatus
@@ -34,7 +34,7 @@ def rollback_request(
 
 
 def _target(session: Session, user: User, app_name: str, version: int | None) -> Release:
-    releases = app_releases(session, get_app(session, user, app_name))
+    releases = app_releases(session, find_app(session, app_name, user))
     if version is not None:
         for release in releases:
             if release.version == version:

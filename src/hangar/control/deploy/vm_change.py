@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hangar.appconfig.model import AppConfig, Vm
-from hangar.control.apps import get_app
+from hangar.control.apps import find_app
 from hangar.control.deploy.engine import DeployRequest
 from hangar.control.machines.targets import current_release, require_image, target_of
 from hangar.control.platform import Platform
@@ -31,7 +31,7 @@ def vm_change_request(
     """The deploy that gives the app's machines `size` and/or `memory` (MB)."""
     change = vm_change(size, memory)
     with platform.db.session() as session:
-        target = target_of(current_release(session, get_app(session, user, app_name)))
+        target = target_of(current_release(session, find_app(session, app_name, user)))
     require_image(platform, target)
     return DeployRequest(
         app=app_name,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from hangar.control.apps import app_machines, get_app
+from hangar.control.apps import app_machines, find_app
 from hangar.control.events import EventLog
 from hangar.control.machines.lifecycle import MachineOps
 from hangar.control.machines.targets import machine_release, require_image, target_of
 from hangar.control.operations.runner import start_operation
-from hangar.control.operations.scale import add_machine, find_app
+from hangar.control.operations.scale import add_machine
 from hangar.control.platform import Platform
 from hangar.domain.scaling import check_count
 from hangar.errors import NotFound
@@ -22,7 +22,7 @@ from hangar.store.models import App, Machine, User
 
 def start_clone(platform: Platform, user: User, app_name: str, machine_id: str) -> EventLog:
     with platform.db.session() as session:
-        app = get_app(session, user, app_name)
+        app = find_app(session, app_name, user)
         target = target_of(machine_release(session, _source(session, app, machine_id)))
         check_count(len(app_machines(session, app)) + 1)
     require_image(platform, target)

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from hangar.appconfig.model import AppConfig
 from hangar.control import leases
-from hangar.control.apps import app_machines, get_app
+from hangar.control.apps import app_machines, find_app
 from hangar.control.machines.lifecycle import MachineOps, Target, backend_name
 from hangar.control.machines.targets import machine_release
 from hangar.control.platform import Platform
@@ -56,7 +56,7 @@ def _machine_and_config(
     platform: Platform, user: User, app_name: str, machine_id: str
 ) -> tuple[Machine, AppConfig]:
     with platform.db.session() as session:
-        app = get_app(session, user, app_name)
+        app = find_app(session, app_name, user)
         for machine in app_machines(session, app):
             if machine.id == machine_id:
                 return machine, _release_config(session, machine)

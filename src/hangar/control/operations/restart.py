@@ -10,12 +10,11 @@ is held throughout; a machine failing its checks stops the restart.
 
 from __future__ import annotations
 
-from hangar.control.apps import app_machines, get_app
+from hangar.control.apps import app_machines, find_app
 from hangar.control.events import EventLog
 from hangar.control.machines.lifecycle import MachineOps
 from hangar.control.machines.targets import current_release, machine_release, target_of
 from hangar.control.operations.runner import start_operation
-from hangar.control.operations.scale import find_app
 from hangar.control.platform import Platform
 from hangar.domain.states import MachineState
 from hangar.errors import InvalidInput
@@ -26,7 +25,7 @@ RESTARTED_STATES = (MachineState.STARTED, MachineState.FAILED)
 
 def start_app_restart(platform: Platform, user: User, app_name: str) -> EventLog:
     with platform.db.session() as session:
-        app = get_app(session, user, app_name)
+        app = find_app(session, app_name, user)
         current_release(session, app, action="restart")
         _require_machines(app_name, _restartable(app_machines(session, app)))
     return start_operation(platform, app_name, "restart", lambda ops: restart_app(ops, app_name))

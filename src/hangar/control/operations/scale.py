@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hangar.control.apps import app_machines, get_app
+from hangar.control.apps import app_machines, find_app
 from hangar.control.events import EventLog
 from hangar.control.machines.lifecycle import MachineOps, Target
 from hangar.control.machines.specs import restart_policy, vm_resources
@@ -48,7 +47,7 @@ class ScaleView:
 
 def scale_show(platform: Platform, user: User, app_name: str) -> ScaleView:
     with platform.db.session() as session:
-        app = get_app(session, user, app_name)
+        app = find_app(session, app_name, user)
         machines = app_machines(session, app)
         try:
             target: Target | None = target_of(current_release(session, app))
@@ -68,7 +67,7 @@ def plan_scale(platform: Platform, user: User, app_name: str, count: int) -> Sca
     """What `scale count` would do; refuses a bad count or an app never deployed."""
     check_count(count)
     with platform.db.session() as session:
-        app = get_app(session, user, app_name)
+        app = find_app(session, app_name, user)
         current_release(session, app)
         return plan_count(_slots(session, app), count)
 
@@ -132,10 +131,3 @@ def _remove_machine(ops: MachineOps, app_name: str, machine_id: str, current: Ta
 
 def _slots(session: Session, app: App) -> list[MachineSlot]:
     return [MachineSlot(m.id, m.state) for m in app_machines(session, app)]
-
-
-def find_app(session: Session, name: str) -> App:
-    app = session.scalar(select(App).where(App.name == name))
-    if app is None:
-        raise NotFound(f"app {name!r} no longer exists")
-    return app

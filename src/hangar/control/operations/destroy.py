@@ -1,0 +1,29 @@
+"""Destroy an app: its route, containers and images, then the app itself."""
+
+from __future__ import annotations
+
+from hangar.control import leases
+from hangar.control.apps import app_releases, find_app
+from hangar.control.images import is_release_image
+from hangar.control.platform import Platform
+from hangar.store.models import User
+
+
+def destroy_app(platform: Platform, user: User, name: str) -> None:
+    """Remove the app's route, containers and images, then the app itself."""
+    with platform.db.session() as session:
+        app = find_app(session, name, user)
+        images = {r.image for r in app_releases(session, app) if is_release_image(name, r.image)}
+    with leases.app_lease(platform.db, name, "destroy"):
+        _remove_everything(platform, user, name, images)
+
+
+def _remove_everything(platform: Platform, user: User, name: str, images: set[str]) -> None:
+    platform.edge.remove_app(name)
+    platform.platform_log.forget(name)
+    for container in platform.runtime.list_managed(app=name):
+        platform.runtime.remove(container.container_id)
+    for image in images:
+        platform.runtime.remove_image(image)
+    with platform.db.session() as session:
+        session.delete(find_app(session, name, user))
