@@ -3,8 +3,6 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from hangar.appconfig import AppConfig
-from hangar.appconfig.model import HttpService
 from hangar.control.platform import Platform, Settings
 from hangar.control.secrets import SecretStore
 from hangar.store.database import Database
@@ -31,10 +29,4 @@ def fake_platform(db, tmp_path) -> Platform:
         health=FakeHealth(runtime=runtime),
         settings=Settings(tmp_path, "localhost", 8088, smoke_window_s=0.0),
         secrets=SecretStore(db, SecretBox(Fernet.generate_key())),
-    )
-
-
-def http_config(app: str, **deploy: object) -> AppConfig:
-    return AppConfig.model_validate(
-        {"app": app, "http_service": HttpService().model_dump(), "deploy": deploy}
     )

@@ -17,7 +17,7 @@ from hangar.edge.listening import listening
 from hangar.errors import HealthCheckFailed
 from hangar.ports import CheckSpec, ProbeTarget
 from hangar.runtime.container_info import info_from_attrs
-from tests.integration.test_edge_haproxy import NamedServer, free_port
+from tests.support.backends import NamedServer, free_port
 
 TCP = CheckSpec("tcp", interval_s=0.05, timeout_s=0.5)
 

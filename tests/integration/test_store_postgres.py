@@ -12,9 +12,8 @@ from hangar.store.database import Database
 from hangar.store.models import Machine, Release
 from hangar.store.secret_box import SecretBox
 from hangar.testing import FakeBuilder, FakeEdge, FakeHealth, FakeRuntime
-from tests.conftest import http_config
+from tests.support.platform import deploy_now, http_config, setup_app
 from tests.support.postgres import temporary_postgres
-from tests.unit.test_deploys import _deploy, _setup_app
 
 pytestmark = pytest.mark.postgres
 
@@ -34,9 +33,9 @@ def test_migrations_and_a_deploy_run_on_postgres(postgres_url, tmp_path):
     settings, secrets = Settings(tmp_path), SecretStore(db, box)
     platform = Platform(db, runtime, builder, FakeEdge(), FakeHealth(), settings, secrets)
     try:
-        _setup_app(platform)
-        _deploy(platform, tmp_path, http_config("web"))
-        _deploy(platform, tmp_path, http_config("web"))
+        setup_app(platform)
+        deploy_now(platform, tmp_path, http_config("web"))
+        deploy_now(platform, tmp_path, http_config("web"))
         with db.session() as session:
             versions = [(r.version, r.status) for r in session.scalars(select(Release))]
             machines = list(session.scalars(select(Machine)))

@@ -9,32 +9,19 @@ import pytest
 from sqlalchemy import select
 
 from hangar.appconfig.model import HttpCheck
-from hangar.control.accounts import signup
-from hangar.control.apps import create_app
 from hangar.control.deploy.engine import Deployer, DeployRequest
 from hangar.control.deploy.rollback import rollback_request
 from hangar.control.operations.destroy import destroy_app
 from hangar.control.supervision.reconcile import desired_routes
 from hangar.errors import Conflict, InvalidInput, NotFound
 from hangar.store.models import App, Machine, Release, User
-from tests.conftest import http_config
-
-
-def _setup_app(platform, name="web"):
-    with platform.db.session() as session:
-        signup(session, "dev@example.com", "secret-password")
-        user = session.scalar(select(User))
-        create_app(session, user, name)
-    platform.edge.sync(desired_routes(platform))
-
-
-def _deploy(platform, tmp_path, config, **extra):
-    context = tmp_path / "ctx"
-    context.mkdir(exist_ok=True)
-    request = DeployRequest(
-        app=config.app, user_email="dev@example.com", config=config, context_dir=context, **extra
-    )
-    return Deployer(platform).run_sync(request)
+from tests.support.platform import (
+    deploy_now,
+    http_config,
+    machine_rows,
+    release_states,
+    setup_app,
+)
 
 
 def _request(context_dir, **extra):
@@ -47,21 +34,11 @@ def _request(context_dir, **extra):
     )
 
 
-def _machines(platform):
-    with platform.db.session() as session:
-        return list(session.scalars(select(Machine).order_by(Machine.created_at)))
-
-
-def _releases(platform):
-    with platform.db.session() as session:
-        return [(r.version, r.status) for r in session.scalars(select(Release))]
-
-
 def test_first_deploy_creates_two_healthy_routed_machines(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    deployment = _deploy(fake_platform, tmp_path, http_config("web"))
+    setup_app(fake_platform)
+    deployment = deploy_now(fake_platform, tmp_path, http_config("web"))
     assert deployment.status == "complete"
-    machines = _machines(fake_platform)
+    machines = machine_rows(fake_platform)
     assert [(m.state, m.release_version) for m in machines] == [("started", 1)] * 2
     assert set(fake_platform.edge.routes["web"]) == {m.id for m in machines}
     with fake_platform.db.session() as session:
@@ -69,12 +46,12 @@ def test_first_deploy_creates_two_healthy_routed_machines(fake_platform, tmp_pat
 
 
 def test_rolling_redeploy_drains_before_stopping_one_machine_at_a_time(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
-    first, second = (m.id for m in _machines(fake_platform))
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    first, second = (m.id for m in machine_rows(fake_platform))
     fake_platform.edge.journal.clear()
     fake_platform.runtime.journal.clear()
-    _deploy(fake_platform, tmp_path, http_config("web", order="stop-first"))
+    deploy_now(fake_platform, tmp_path, http_config("web", order="stop-first"))
     assert fake_platform.edge.journal == [
         f"drain {first}",
         f"remove {first}",
@@ -89,16 +66,16 @@ def test_rolling_redeploy_drains_before_stopping_one_machine_at_a_time(fake_plat
         f"stop {second}",
         f"run {second} v2",
     ]
-    assert _releases(fake_platform) == [(1, "complete"), (2, "complete")]
+    assert release_states(fake_platform) == [(1, "complete"), (2, "complete")]
 
 
 def test_start_first_routes_each_new_container_before_draining_the_old(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
-    first, second = (m.id for m in _machines(fake_platform))
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    first, second = (m.id for m in machine_rows(fake_platform))
     fake_platform.edge.journal.clear()
     fake_platform.runtime.journal.clear()
-    _deploy(fake_platform, tmp_path, http_config("web"))
+    deploy_now(fake_platform, tmp_path, http_config("web"))
     edge, runtime = fake_platform.edge.journal, fake_platform.runtime.journal
     for machine in (first, second):
         assert [e for e in edge if e.endswith(machine)] == [
@@ -111,7 +88,7 @@ def test_start_first_routes_each_new_container_before_draining_the_old(fake_plat
             f"stop {machine}",
         ]
     assert runtime.index(f"run {first} v2") < runtime.index(f"run {second} v2")
-    machines = _machines(fake_platform)
+    machines = machine_rows(fake_platform)
     assert [(m.state, m.release_version) for m in machines] == [("started", 2)] * 2
     assert fake_platform.edge.routes["web"] == {m.id: m.host_port for m in machines}
 
@@ -119,12 +96,12 @@ def test_start_first_routes_each_new_container_before_draining_the_old(fake_plat
 def test_old_containers_stop_while_the_next_machine_starts_and_the_deploy_waits_for_them(
     fake_platform, tmp_path
 ):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
-    first, second = (m.id for m in _machines(fake_platform))
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    first, second = (m.id for m in machine_rows(fake_platform))
     fake_platform.runtime.journal.clear()
     fake_platform.runtime.stops_wait_for = stops_may_end = threading.Event()
-    deploy = threading.Thread(target=_deploy, args=(fake_platform, tmp_path, http_config("web")))
+    deploy = threading.Thread(target=deploy_now, args=(fake_platform, tmp_path, http_config("web")))
     deploy.start()
     try:
         _wait_for(lambda: f"run {second} v2" in fake_platform.runtime.journal)
@@ -134,7 +111,7 @@ def test_old_containers_stop_while_the_next_machine_starts_and_the_deploy_waits_
         stops_may_end.set()
         deploy.join(10)
     assert {f"stop {first}", f"stop {second}"} <= set(fake_platform.runtime.journal)
-    assert _releases(fake_platform) == [(1, "complete"), (2, "complete")]
+    assert release_states(fake_platform) == [(1, "complete"), (2, "complete")]
 
 
 def _wait_for(condition, timeout_s=5.0):
@@ -145,50 +122,50 @@ def _wait_for(condition, timeout_s=5.0):
 
 
 def test_without_rollback_a_failed_check_stops_and_leaves_the_rest_serving(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
-    untouched = _machines(fake_platform)[1]
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    untouched = machine_rows(fake_platform)[1]
     fake_platform.health.failing_releases = {2}
-    deployment = _deploy(fake_platform, tmp_path, http_config("web"), rollback=False)
+    deployment = deploy_now(fake_platform, tmp_path, http_config("web"), rollback=False)
     assert deployment.status == "failed"
-    assert _releases(fake_platform) == [(1, "complete"), (2, "failed")]
+    assert release_states(fake_platform) == [(1, "complete"), (2, "failed")]
     with fake_platform.db.session() as session:
         release = session.scalar(select(Release).where(Release.version == 2))
         assert "failed its health checks" in release.reason
         assert "last log lines" in release.reason
     # Start-first: the failed container was beside the machine's own, which still serves.
-    states = {m.id: (m.state, m.release_version) for m in _machines(fake_platform)}
+    states = {m.id: (m.state, m.release_version) for m in machine_rows(fake_platform)}
     assert set(states.values()) == {("started", 1)}
     assert set(fake_platform.edge.routes["web"]) == set(states)
     assert untouched.id in states
 
 
 def test_build_failure_records_no_release_and_touches_no_machine(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
-    before = [(m.id, m.container_id) for m in _machines(fake_platform)]
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    before = [(m.id, m.container_id) for m in machine_rows(fake_platform)]
     fake_platform.builder.fail = True
-    deployment = _deploy(fake_platform, tmp_path, http_config("web"))
+    deployment = deploy_now(fake_platform, tmp_path, http_config("web"))
     events = list(deployment.events.follow())
     assert events[-1]["type"] == "error" and "build failed" in events[-1]["message"]
-    assert _releases(fake_platform) == [(1, "complete")]
-    assert [(m.id, m.container_id) for m in _machines(fake_platform)] == before
+    assert release_states(fake_platform) == [(1, "complete")]
+    assert [(m.id, m.container_id) for m in machine_rows(fake_platform)] == before
 
 
 def test_missing_image_is_refused_before_any_release(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    deployment = _deploy(fake_platform, tmp_path, http_config("web"), image="nope:1")
+    setup_app(fake_platform)
+    deployment = deploy_now(fake_platform, tmp_path, http_config("web"), image="nope:1")
     assert deployment.status == "failed"
-    assert _releases(fake_platform) == []
+    assert release_states(fake_platform) == []
 
 
 def test_immediate_replaces_all_machines_without_waiting_for_checks(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
     checks_before = len(fake_platform.health.checked)
     fake_platform.runtime.journal.clear()
-    _deploy(fake_platform, tmp_path, http_config("web"), strategy="immediate")
-    first, second = (m.id for m in _machines(fake_platform))
+    deploy_now(fake_platform, tmp_path, http_config("web"), strategy="immediate")
+    first, second = (m.id for m in machine_rows(fake_platform))
     assert fake_platform.runtime.journal == [
         f"stop {first}",
         f"stop {second}",
@@ -205,14 +182,14 @@ def test_immediate_replaces_all_machines_without_waiting_for_checks(fake_platfor
 def test_a_strategy_that_cannot_run_is_refused_before_anything_runs(
     fake_platform, tmp_path, strategy, reason
 ):
-    _setup_app(fake_platform)
+    setup_app(fake_platform)
     with pytest.raises(InvalidInput, match=reason):
         Deployer(fake_platform).start(_request(tmp_path, strategy=strategy))
-    assert _releases(fake_platform) == []
+    assert release_states(fake_platform) == []
 
 
 def test_a_second_deploy_of_the_same_app_is_refused_while_one_runs(fake_platform, tmp_path):
-    _setup_app(fake_platform)
+    setup_app(fake_platform)
     gate = threading.Event()
     fake_platform.builder.build = lambda *_args, **_kw: gate.wait(10) and "img"
     deployer = Deployer(fake_platform)
@@ -225,16 +202,16 @@ def test_a_second_deploy_of_the_same_app_is_refused_while_one_runs(fake_platform
 
 
 def test_failed_rolling_deploy_rolls_moved_machines_back(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
-    _deploy(fake_platform, tmp_path, http_config("web"))
-    before = {m.id for m in _machines(fake_platform)}
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    before = {m.id for m in machine_rows(fake_platform)}
     fake_platform.health.failing_releases = {3}
     fake_platform.health.passes_per_release = 1  # the first machine moves, the second fails
-    deployment = _deploy(fake_platform, tmp_path, http_config("web"))
+    deployment = deploy_now(fake_platform, tmp_path, http_config("web"))
     assert deployment.status == "rolled back"
-    assert _releases(fake_platform) == [(1, "complete"), (2, "complete"), (3, "rolled back")]
-    machines = _machines(fake_platform)
+    assert release_states(fake_platform) == [(1, "complete"), (2, "complete"), (3, "rolled back")]
+    machines = machine_rows(fake_platform)
     assert {m.id for m in machines} == before
     assert [(m.state, m.release_version) for m in machines] == [("started", 2)] * 2
     assert set(fake_platform.edge.routes["web"]) == before
@@ -244,11 +221,11 @@ def test_failed_rolling_deploy_rolls_moved_machines_back(fake_platform, tmp_path
 
 
 def test_canary_checks_one_extra_machine_first_then_rolls(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
-    old = [m.id for m in _machines(fake_platform)]
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    old = [m.id for m in machine_rows(fake_platform)]
     fake_platform.runtime.journal.clear()
-    deployment = _deploy(fake_platform, tmp_path, http_config("web"), strategy="canary")
+    deployment = deploy_now(fake_platform, tmp_path, http_config("web"), strategy="canary")
     assert deployment.status == "complete"
     journal = fake_platform.runtime.journal
     canary = journal[0].split()[1]
@@ -260,17 +237,19 @@ def test_canary_checks_one_extra_machine_first_then_rolls(fake_platform, tmp_pat
         f"run {old[1]} v2",
         f"stop {old[1]}",
     ]
-    assert [m.id for m in _machines(fake_platform)] == old
+    assert [m.id for m in machine_rows(fake_platform)] == old
 
 
 def test_failed_canary_touches_no_old_machine(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
-    before = [(m.id, m.container_id, m.release_version) for m in _machines(fake_platform)]
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    before = [(m.id, m.container_id, m.release_version) for m in machine_rows(fake_platform)]
     fake_platform.health.failing_releases = {2}
-    deployment = _deploy(fake_platform, tmp_path, http_config("web"), strategy="canary")
+    deployment = deploy_now(fake_platform, tmp_path, http_config("web"), strategy="canary")
     assert deployment.status == "rolled back"
-    assert [(m.id, m.container_id, m.release_version) for m in _machines(fake_platform)] == before
+    assert [
+        (m.id, m.container_id, m.release_version) for m in machine_rows(fake_platform)
+    ] == before
     assert len(fake_platform.runtime.containers) == 2
 
 
@@ -281,10 +260,10 @@ def _checked_config(app):
 
 
 def test_the_edge_runs_the_check_of_the_release_it_routes(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
     assert fake_platform.edge.checks["web"].kind == "tcp"  # no checks: the default one
-    _deploy(fake_platform, tmp_path, _checked_config("web"))
+    deploy_now(fake_platform, tmp_path, _checked_config("web"))
     check = fake_platform.edge.checks["web"]
     assert (check.kind, check.path) == ("http", "/health")
     fake_platform.edge.sync(desired_routes(fake_platform))  # as at a server start
@@ -292,28 +271,28 @@ def test_the_edge_runs_the_check_of_the_release_it_routes(fake_platform, tmp_pat
 
 
 def test_bluegreen_switches_to_new_machines_in_one_step(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, _checked_config("web"))
-    old = {m.id for m in _machines(fake_platform)}
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, _checked_config("web"))
+    old = {m.id for m in machine_rows(fake_platform)}
     fake_platform.edge.journal.clear()
-    deployment = _deploy(fake_platform, tmp_path, _checked_config("web"), strategy="bluegreen")
+    deployment = deploy_now(fake_platform, tmp_path, _checked_config("web"), strategy="bluegreen")
     assert deployment.status == "complete"
-    new = {m.id for m in _machines(fake_platform)}
+    new = {m.id for m in machine_rows(fake_platform)}
     assert len(new) == 2 and not new & old
     journal = fake_platform.edge.journal
     assert [j.split()[0] for j in journal[:2]] == ["add", "add"], "green goes in before blue out"
     assert set(fake_platform.edge.routes["web"]) == new
-    assert all(m.release_version == 2 for m in _machines(fake_platform))
+    assert all(m.release_version == 2 for m in machine_rows(fake_platform))
 
 
 def test_failed_bluegreen_destroys_the_greens_and_keeps_the_blues(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, _checked_config("web"))
-    before = [(m.id, m.container_id) for m in _machines(fake_platform)]
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, _checked_config("web"))
+    before = [(m.id, m.container_id) for m in machine_rows(fake_platform)]
     fake_platform.health.failing_releases = {2}
-    deployment = _deploy(fake_platform, tmp_path, _checked_config("web"), strategy="bluegreen")
+    deployment = deploy_now(fake_platform, tmp_path, _checked_config("web"), strategy="bluegreen")
     assert deployment.status == "failed"
-    assert [(m.id, m.container_id) for m in _machines(fake_platform)] == before
+    assert [(m.id, m.container_id) for m in machine_rows(fake_platform)] == before
     assert len(fake_platform.runtime.containers) == 2
     assert set(fake_platform.edge.routes["web"]) == {mid for mid, _ in before}
 
@@ -325,41 +304,43 @@ def _with_release_command(app, command="migrate --all"):
 
 
 def test_release_command_runs_first_in_its_own_machine(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
     fake_platform.runtime.journal.clear()
-    deployment = _deploy(fake_platform, tmp_path, _with_release_command("web"))
+    deployment = deploy_now(fake_platform, tmp_path, _with_release_command("web"))
     assert deployment.status == "complete"
     first = fake_platform.runtime.journal[0]
     assert first.startswith("run ") and first.endswith(" v2")
-    assert first.split()[1] not in {m.id for m in _machines(fake_platform)}
+    assert first.split()[1] not in {m.id for m in machine_rows(fake_platform)}
     assert len(fake_platform.runtime.containers) == 2, "the release machine is removed"
 
 
 def test_failing_release_command_aborts_before_any_machine_is_touched(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
-    before = [(m.id, m.container_id, m.release_version) for m in _machines(fake_platform)]
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    before = [(m.id, m.container_id, m.release_version) for m in machine_rows(fake_platform)]
     fake_platform.runtime.task_exit_code = 3
-    deployment = _deploy(fake_platform, tmp_path, _with_release_command("web"))
+    deployment = deploy_now(fake_platform, tmp_path, _with_release_command("web"))
     assert deployment.status == "failed"
     events = list(deployment.events.follow())
     assert "exit code 3" in events[-1]["message"] and "log of" in events[-1]["message"]
-    assert [(m.id, m.container_id, m.release_version) for m in _machines(fake_platform)] == before
-    assert _releases(fake_platform) == [(1, "complete"), (2, "failed")]
+    assert [
+        (m.id, m.container_id, m.release_version) for m in machine_rows(fake_platform)
+    ] == before
+    assert release_states(fake_platform) == [(1, "complete"), (2, "failed")]
 
 
 def test_rollback_goes_to_the_release_before_the_current_one(fake_platform, tmp_path):
-    _setup_app(fake_platform)
+    setup_app(fake_platform)
     for _ in range(3):
-        _deploy(fake_platform, tmp_path, http_config("web"))
+        deploy_now(fake_platform, tmp_path, http_config("web"))
     with fake_platform.db.session() as session:
         user = session.scalar(select(User))
         session.expunge(user)
     request = rollback_request(fake_platform, user, "web", None)
     assert request.description == "Rollback to v2"
     Deployer(fake_platform).run_sync(request)
-    assert _releases(fake_platform)[-1] == (4, "complete")
+    assert release_states(fake_platform)[-1] == (4, "complete")
     with fake_platform.db.session() as session:
         images = {r.version: r.image for r in session.scalars(select(Release))}
     assert images[4] == images[2]
@@ -370,45 +351,47 @@ def test_rollback_goes_to_the_release_before_the_current_one(fake_platform, tmp_
 def test_a_deploy_after_a_failed_first_deploy_starts_fresh_with_two_machines(
     fake_platform, tmp_path
 ):
-    _setup_app(fake_platform)
+    setup_app(fake_platform)
     fake_platform.health.failing_releases = {1}
-    assert _deploy(fake_platform, tmp_path, http_config("web")).status == "failed"
-    assert [m.state for m in _machines(fake_platform)] == ["failed"]
+    assert deploy_now(fake_platform, tmp_path, http_config("web")).status == "failed"
+    assert [m.state for m in machine_rows(fake_platform)] == ["failed"]
     fake_platform.health.failing_releases = set()
-    assert _deploy(fake_platform, tmp_path, http_config("web")).status == "complete"
-    assert [(m.state, m.release_version) for m in _machines(fake_platform)] == [("started", 2)] * 2
+    assert deploy_now(fake_platform, tmp_path, http_config("web")).status == "complete"
+    assert [(m.state, m.release_version) for m in machine_rows(fake_platform)] == [
+        ("started", 2)
+    ] * 2
     assert len(fake_platform.runtime.containers) == 2
 
 
 def test_a_failed_canary_without_rollback_leaves_no_canary_behind(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
-    before = [m.id for m in _machines(fake_platform)]
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    before = [m.id for m in machine_rows(fake_platform)]
     fake_platform.health.failing_releases = {2}
-    deployment = _deploy(
+    deployment = deploy_now(
         fake_platform, tmp_path, http_config("web"), strategy="canary", rollback=False
     )
     assert deployment.status == "failed"
-    assert [m.id for m in _machines(fake_platform)] == before
+    assert [m.id for m in machine_rows(fake_platform)] == before
     assert len(fake_platform.runtime.containers) == 2
 
 
 def test_rollback_keeps_machines_that_were_already_failed_before_the_deploy(
     fake_platform, tmp_path
 ):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
-    _deploy(fake_platform, tmp_path, http_config("web"))
-    broken = _machines(fake_platform)[1]
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    broken = machine_rows(fake_platform)[1]
     with fake_platform.db.session() as session:
         session.get(Machine, broken.id).state = "failed"
     fake_platform.health.failing_releases = {3}
-    assert _deploy(fake_platform, tmp_path, http_config("web")).status == "rolled back"
-    assert broken.id in {m.id for m in _machines(fake_platform)}
+    assert deploy_now(fake_platform, tmp_path, http_config("web")).status == "rolled back"
+    assert broken.id in {m.id for m in machine_rows(fake_platform)}
 
 
 def test_an_app_cannot_be_destroyed_while_it_deploys(fake_platform, tmp_path):
-    _setup_app(fake_platform)
+    setup_app(fake_platform)
     gate = threading.Event()
     fake_platform.builder.build = lambda *_args, **_kw: gate.wait(10) and "img"
     deployer = Deployer(fake_platform)
@@ -426,7 +409,7 @@ def test_an_app_cannot_be_destroyed_while_it_deploys(fake_platform, tmp_path):
 
 def test_only_the_last_deployments_are_kept_in_memory(fake_platform, tmp_path, monkeypatch):
     monkeypatch.setattr("hangar.control.deploy.engine.KEPT_DEPLOYMENTS", 2)
-    _setup_app(fake_platform)
+    setup_app(fake_platform)
     deployer = Deployer(fake_platform)
     ids = []
     for _ in range(4):
@@ -439,13 +422,13 @@ def test_only_the_last_deployments_are_kept_in_memory(fake_platform, tmp_path, m
 
 
 def test_a_stopped_machine_stays_stopped_but_moves_to_the_new_release(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
-    stopped = _machines(fake_platform)[0]
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    stopped = machine_rows(fake_platform)[0]
     with fake_platform.db.session() as session:
         session.get(Machine, stopped.id).state = "stopped"
-    assert _deploy(fake_platform, tmp_path, http_config("web")).status == "complete"
-    after = {m.id: m for m in _machines(fake_platform)}
+    assert deploy_now(fake_platform, tmp_path, http_config("web")).status == "complete"
+    after = {m.id: m for m in machine_rows(fake_platform)}
     assert len(after) == 2
     assert (after[stopped.id].state, after[stopped.id].release_version) == ("stopped", 2)
     assert after[stopped.id].container_id is None
@@ -453,10 +436,12 @@ def test_a_stopped_machine_stays_stopped_but_moves_to_the_new_release(fake_platf
 
 
 def test_deploying_an_app_whose_machines_are_all_stopped_creates_none(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
     with fake_platform.db.session() as session:
         for machine in session.scalars(select(Machine)):
             machine.state = "stopped"
-    assert _deploy(fake_platform, tmp_path, http_config("web")).status == "complete"
-    assert [(m.state, m.release_version) for m in _machines(fake_platform)] == [("stopped", 2)] * 2
+    assert deploy_now(fake_platform, tmp_path, http_config("web")).status == "complete"
+    assert [(m.state, m.release_version) for m in machine_rows(fake_platform)] == [
+        ("stopped", 2)
+    ] * 2

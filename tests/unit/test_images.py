@@ -26,7 +26,7 @@ from hangar.control.supervision.reconcile import desired_routes
 from hangar.errors import RuntimeFailure
 from hangar.store.models import Release, User
 from hangar.testing import FakeBuilder
-from tests.conftest import http_config
+from tests.support.platform import http_config
 
 BASE = "hangar/busybox:1"
 
@@ -239,7 +239,7 @@ def _setup(platform, keep: int, name: str = "web") -> None:
     platform.edge.sync(desired_routes(platform))
 
 
-def _deploy(deployer: Deployer, tmp_path: Path, app: str = "web"):
+def deploy_now(deployer: Deployer, tmp_path: Path, app: str = "web"):
     context = tmp_path / "ctx"
     context.mkdir(exist_ok=True)
     request = DeployRequest(
@@ -258,7 +258,7 @@ def test_each_deploy_keeps_the_last_n_release_images(fake_platform, tmp_path):
     fake_platform.runtime.images |= {BASE, "my-own-image:1"}
     deployer = Deployer(fake_platform)
     for _ in range(4):
-        assert _deploy(deployer, tmp_path).status == "complete"
+        assert deploy_now(deployer, tmp_path).status == "complete"
     images = _release_images(fake_platform)
     assert fake_platform.runtime.images == {BASE, "my-own-image:1", *images[-2:]}
 
@@ -266,8 +266,8 @@ def test_each_deploy_keeps_the_last_n_release_images(fake_platform, tmp_path):
 def test_the_prune_is_reported_in_the_deploy_events(fake_platform, tmp_path):
     _setup(fake_platform, keep=1)
     deployer = Deployer(fake_platform)
-    _deploy(deployer, tmp_path)
-    deployment = _deploy(deployer, tmp_path)
+    deploy_now(deployer, tmp_path)
+    deployment = deploy_now(deployer, tmp_path)
     events = [e for e in deployment.events.follow() if e is not None]
     assert [e["type"] for e in events][-2:] == ["prune", "done"]
     assert events[-2]["images"] == [_release_images(fake_platform)[0]]
@@ -281,7 +281,7 @@ def test_dangling_layers_of_the_apps_builds_are_freed_and_others_kept(fake_platf
     runtime.images.add(foreign)
     deployer = Deployer(fake_platform)
     for _ in range(2):
-        _deploy(deployer, tmp_path)
+        deploy_now(deployer, tmp_path)
     assert runtime.dangling_images() == [foreign]
 
 
@@ -294,7 +294,7 @@ def test_a_failing_prune_never_fails_the_deploy(fake_platform, tmp_path, caplog)
     fake_platform.runtime.image_tags = broken
     deployer = Deployer(fake_platform)
     with caplog.at_level(logging.WARNING, logger="hangar.control.images"):
-        statuses = [_deploy(deployer, tmp_path).status for _ in range(2)]
+        statuses = [deploy_now(deployer, tmp_path).status for _ in range(2)]
     assert statuses == ["complete", "complete"]
     assert "pruning the images of web failed" in caplog.text
 
@@ -305,14 +305,14 @@ def test_an_image_another_app_was_deployed_with_is_kept(fake_platform, tmp_path)
         create_app(session, session.scalar(select(User)), "other")
     fake_platform.edge.sync(desired_routes(fake_platform))
     deployer = Deployer(fake_platform)
-    _deploy(deployer, tmp_path)
+    deploy_now(deployer, tmp_path)
     first = _release_images(fake_platform)[0]
     request = DeployRequest(
         app="other", user_email="dev@example.com", config=http_config("other"), image=first
     )
     assert deployer.run_sync(request).status == "complete"
     for _ in range(2):
-        _deploy(deployer, tmp_path)
+        deploy_now(deployer, tmp_path)
     assert first in fake_platform.runtime.images
     assert len(fake_platform.runtime.images) == 2
 
@@ -323,7 +323,7 @@ def test_destroy_removes_the_apps_builds_but_not_an_image_deployed_with_image(
     _setup(fake_platform, keep=5)
     fake_platform.runtime.images |= {BASE}
     deployer = Deployer(fake_platform)
-    _deploy(deployer, tmp_path)
+    deploy_now(deployer, tmp_path)
     request = DeployRequest(
         app="web", user_email="dev@example.com", config=http_config("web"), image=BASE
     )

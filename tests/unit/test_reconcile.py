@@ -7,17 +7,16 @@ from sqlalchemy import select
 from hangar.control.supervision.reconcile import reconcile
 from hangar.ports import ContainerSpec
 from hangar.store.models import Release
-from tests.conftest import http_config
-from tests.unit.test_deploys import _deploy, _machines, _setup_app
+from tests.support.platform import deploy_now, http_config, machine_rows, setup_app
 
 
 def test_vanished_container_is_recreated_and_routed(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
-    lost = _machines(fake_platform)[0]
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    lost = machine_rows(fake_platform)[0]
     fake_platform.runtime.remove(lost.container_id)
     reconcile(fake_platform)
-    restored = {m.id: m for m in _machines(fake_platform)}[lost.id]
+    restored = {m.id: m for m in machine_rows(fake_platform)}[lost.id]
     assert restored.container_id != lost.container_id
     assert restored.state == "started"
     assert fake_platform.runtime.inspect(restored.container_id) is not None
@@ -25,8 +24,8 @@ def test_vanished_container_is_recreated_and_routed(fake_platform, tmp_path):
 
 
 def test_container_no_machine_owns_is_removed(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
     stray = fake_platform.runtime.run(ContainerSpec("web", "stray", 1, "img"))
     reconcile(fake_platform)
     assert fake_platform.runtime.inspect(stray.container_id) is None
@@ -34,11 +33,11 @@ def test_container_no_machine_owns_is_removed(fake_platform, tmp_path):
 
 
 def test_release_left_running_is_marked_interrupted(fake_platform, tmp_path):
-    _setup_app(fake_platform)
-    _deploy(fake_platform, tmp_path, http_config("web"))
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
     with fake_platform.db.session() as session:
         session.scalar(select(Release)).status = "running"
     reconcile(fake_platform)
     with fake_platform.db.session() as session:
         assert session.scalar(select(Release)).status == "interrupted"
-    assert [m.state for m in _machines(fake_platform)] == ["started", "started"]
+    assert [m.state for m in machine_rows(fake_platform)] == ["started", "started"]

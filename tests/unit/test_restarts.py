@@ -6,9 +6,7 @@ from hangar.appconfig import AppConfig
 from hangar.control import leases
 from hangar.control.logs import app_logs
 from hangar.control.supervision.restart_monitor import RestartMonitor
-from tests.conftest import http_config
-from tests.unit.test_deploys import _deploy, _machines, _setup_app
-from tests.unit.test_scaling_ops import _user
+from tests.support.platform import deploy_now, http_config, machine_rows, setup_app, user_named
 
 
 class Clock:
@@ -20,12 +18,12 @@ class Clock:
 
 
 def _app_with(platform, tmp_path, restart=None, **deploy):
-    _setup_app(platform)
+    setup_app(platform)
     config = http_config("web", **deploy)
     if restart is not None:
         config = AppConfig.model_validate({**config.model_dump(), "restart": [restart]})
-    _deploy(platform, tmp_path, config)
-    return _machines(platform)[0]
+    deploy_now(platform, tmp_path, config)
+    return machine_rows(platform)[0]
 
 
 def _monitor(platform):
@@ -34,7 +32,7 @@ def _monitor(platform):
 
 
 def _machine(platform, machine_id):
-    return {m.id: m for m in _machines(platform)}[machine_id]
+    return {m.id: m for m in machine_rows(platform)}[machine_id]
 
 
 def _platform_lines(platform, machine_id):
@@ -177,7 +175,7 @@ def test_a_redeploy_starts_the_restart_count_again(fake_platform, tmp_path):
     clock.now += 1.0
     monitor.check_once()
     assert _machine(fake_platform, crashed.id).restart_count == 1
-    _deploy(fake_platform, tmp_path, http_config("web"))
+    deploy_now(fake_platform, tmp_path, http_config("web"))
     redeployed = _machine(fake_platform, crashed.id)
     assert (redeployed.restart_count, redeployed.last_exit) == (0, None)
 
@@ -189,11 +187,11 @@ def test_logs_show_the_platform_lines_tagged_with_the_machine(fake_platform, tmp
     monitor.check_once()
     clock.now += 1.0
     monitor.check_once()
-    lines = list(app_logs(fake_platform, _user(fake_platform), "web"))
+    lines = list(app_logs(fake_platform, user_named(fake_platform), "web"))
     platform_lines = [line for line in lines if line.message.startswith("[platform]")]
     assert [line.machine_id for line in platform_lines] == [crashed.id, crashed.id]
     assert "oom killed" in platform_lines[0].message
     only_other = list(
-        app_logs(fake_platform, _user(fake_platform), "web", _machines(fake_platform)[1].id)
+        app_logs(fake_platform, user_named(fake_platform), "web", machine_rows(fake_platform)[1].id)
     )
     assert not [line for line in only_other if line.message.startswith("[platform]")]

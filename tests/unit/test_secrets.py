@@ -24,7 +24,7 @@ from hangar.ports import ContainerInfo, ContainerSpec
 from hangar.store.models import App, Release, Secret, User
 from hangar.store.secret_box import SecretBox, SecretsKeyError
 from hangar.testing import FakeRuntime
-from tests.conftest import http_config
+from tests.support.platform import http_config
 
 VALUE = "hunter2-very-secret"
 
@@ -68,7 +68,7 @@ def _listed(platform):
         return secrets.list_secrets(session, session.scalar(select(App)))
 
 
-def _deploy(platform, tmp_path):
+def deploy_now(platform, tmp_path):
     context = tmp_path / "ctx"
     context.mkdir(exist_ok=True)
     request = DeployRequest(
@@ -162,7 +162,7 @@ def test_staged_secrets_go_with_the_first_deploy_and_become_deployed(platform, t
     _set(platform, {"TOKEN": VALUE})
     with platform.db.session() as session:
         assert secrets_restart.deployed_target(session, session.scalar(select(App))) is None
-    assert _deploy(platform, tmp_path).status == "complete"
+    assert deploy_now(platform, tmp_path).status == "complete"
     assert [env["TOKEN"] for env in platform.runtime.envs.values()] == [VALUE, VALUE]
     assert [i.status for i in _listed(platform)] == ["deployed"]
 
@@ -203,7 +203,7 @@ def _follow(api, deployment_id):
 
 
 def test_api_set_on_a_deployed_app_restarts_it_with_the_secret(platform, api, tmp_path):
-    _deploy(platform, tmp_path)
+    deploy_now(platform, tmp_path)
     answer = api.post("/v1/apps/web/secrets", json={"secrets": {"TOKEN": VALUE}})
     assert answer.status_code == 200, answer.text
     assert answer.json()["names"] == ["TOKEN"]
@@ -227,7 +227,7 @@ def test_api_stage_and_not_deployed_apps_start_no_deploy(platform, api, tmp_path
     answer = api.post("/v1/apps/web/secrets", json={"secrets": {"A": "1"}})
     assert answer.json()["deployment"] is None
     assert api.post("/v1/apps/web/secrets/deploy").status_code == 422
-    _deploy(platform, tmp_path)
+    deploy_now(platform, tmp_path)
     staged = api.post("/v1/apps/web/secrets", json={"secrets": {"B": "2"}, "stage": True})
     assert staged.json()["deployment"] is None
     unset = api.delete("/v1/apps/web/secrets", params={"names": ["A"], "stage": True})
@@ -236,7 +236,7 @@ def test_api_stage_and_not_deployed_apps_start_no_deploy(platform, api, tmp_path
 
 
 def test_api_a_running_deploy_keeps_the_change_staged_and_says_so(platform, api, tmp_path):
-    _deploy(platform, tmp_path)
+    deploy_now(platform, tmp_path)
 
     def busy(request):
         raise Conflict("deployment abc of web is still running", hint="wait")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from hangar.api.deps import current_user, deployer, platform
 from hangar.api.schemas import DeployCreate, DeployOut, RollbackCreate, UploadOut
@@ -28,14 +29,26 @@ MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024
 async def upload(
     name: str, request: Request, user: User = Depends(current_user), p: Platform = Depends(platform)
 ) -> UploadOut:
-    """The project folder as a gzip tar in the body; unpacked safely on the server."""
-    with p.db.session() as session:
-        find_app(session, name, user)
+    """The project folder as a gzip tar in the body; unpacked safely on the server.
+
+    Async only to read the body as it streams in; the store and the unpacking
+    block, so they run in the threadpool and every other request goes on.
+    """
+    await run_in_threadpool(_check_app, p, user, name)
     upload_id = uuid.uuid4().hex
     p.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
     archive = p.settings.uploads_dir / f"{upload_id}.tar.gz"
     size = await _receive(request, archive)
-    folder = p.settings.uploads_dir / upload_id
+    await run_in_threadpool(_unpack, archive, p.settings.uploads_dir / upload_id)
+    return UploadOut(upload_id=upload_id, bytes=size)
+
+
+def _check_app(p: Platform, user: User, name: str) -> None:
+    with p.db.session() as session:
+        find_app(session, name, user)
+
+
+def _unpack(archive: Path, folder: Path) -> None:
     try:
         with archive.open("rb") as stream:
             unpack_safely(stream, folder, MAX_UNPACKED_BYTES)
@@ -44,7 +57,6 @@ async def upload(
         raise
     finally:
         archive.unlink(missing_ok=True)
-    return UploadOut(upload_id=upload_id, bytes=size)
 
 
 @router.post("/deploys", response_model=DeployOut, status_code=201)
@@ -67,8 +79,7 @@ def deploy(
 def _start_deploy(
     name: str, body: DeployCreate, folder: Path | None, user: User, p: Platform, d: Deployer
 ) -> DeployOut:
-    with p.db.session() as session:
-        find_app(session, name, user)
+    _check_app(p, user, name)
     config = parse(body.config).config
     if config.app != name:
         raise InvalidInput(
@@ -103,8 +114,7 @@ def events(
     p: Platform = Depends(platform),
     d: Deployer = Depends(deployer),
 ) -> StreamingResponse:
-    with p.db.session() as session:
-        find_app(session, name, user)
+    _check_app(p, user, name)
     deployment = d.get(deployment_id)
     if deployment.app != name:
         raise NotFound(f"deployment {deployment_id} not found in app {name}")

@@ -1,0 +1,135 @@
+"""The HTTP API over the fake platform: status codes, error bodies, ownership, the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import tarfile
+import threading
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from hangar.api import app as api_app
+from hangar.api.routes import deploys
+from tests.support.platform import http_config
+
+CONFIG = http_config("web").model_dump(mode="json")  # what `hangar deploy` sends
+
+
+@pytest.fixture
+def api(fake_platform):
+    return api_app.create_api(fake_platform)
+
+
+@pytest.fixture
+def client(api):
+    with TestClient(api) as test_client:
+        yield test_client
+
+
+def signed_up(client, email="dev@example.com") -> dict[str, str]:
+    response = client.post("/v1/auth/signup", json={"email": email, "password": "secret-pass"})
+    assert response.status_code == 201, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def project_archive(extra_bytes: int = 0) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in (("Dockerfile", b"FROM scratch\n"), ("big", b"\0" * extra_bytes)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_every_app_route_wants_a_token(client):
+    for method, path in (("get", "/v1/apps"), ("get", "/v1/apps/web"), ("post", "/v1/apps")):
+        response = client.request(method, path)
+        assert response.status_code == 401
+        assert response.json()["hint"] == "log in with `hangar auth login`"
+
+
+def test_a_launched_app_is_pending_and_listed_for_its_owner_only(client):
+    owner, other = signed_up(client), signed_up(client, "other@example.com")
+    assert client.post("/v1/apps", json={"name": "web"}, headers=owner).status_code == 201
+    assert client.get("/v1/apps/web", headers=owner).json()["app"]["status"] == "pending"
+    assert [app["name"] for app in client.get("/v1/apps", headers=owner).json()] == ["web"]
+    assert client.get("/v1/apps", headers=other).json() == []
+    refused = client.get("/v1/apps/web", headers=other)
+    assert refused.status_code == 403
+    assert refused.json()["message"] == "app 'web' is not yours"
+
+
+def test_a_missing_app_is_404_with_a_hint(client):
+    response = client.get("/v1/apps/nope", headers=signed_up(client))
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": "not_found",
+        "message": "app 'nope' not found",
+        "hint": "list your apps with `hangar apps list`",
+    }
+
+
+def test_a_bad_body_is_422_naming_the_field(client):
+    response = client.post("/v1/auth/signup", json={"email": "dev@example.com"})
+    assert response.status_code == 422
+    assert "password" in response.json()["message"]
+
+
+def test_upload_then_deploy_runs_the_release_and_streams_its_events(client, fake_platform):
+    headers = signed_up(client)
+    client.post("/v1/apps", json={"name": "web"}, headers=headers)
+    upload = client.post("/v1/apps/web/uploads", content=project_archive(), headers=headers)
+    assert upload.status_code == 201
+    body = {"upload_id": upload.json()["upload_id"], "config": CONFIG}
+    started = client.post("/v1/apps/web/deploys", json=body, headers=headers)
+    assert started.status_code == 201, started.text
+    events_url = f"/v1/apps/web/deploys/{started.json()['id']}/events"
+    lines = client.get(events_url, headers=headers).text.splitlines()
+    assert json.loads(lines[-1])["type"] == "done"
+    assert client.get("/v1/apps/web", headers=headers).json()["app"]["status"] == "deployed"
+
+
+def test_another_users_deploy_events_are_refused(client):
+    owner, other = signed_up(client), signed_up(client, "other@example.com")
+    client.post("/v1/apps", json={"name": "web"}, headers=owner)
+    upload = client.post("/v1/apps/web/uploads", content=project_archive(), headers=owner)
+    body = {"upload_id": upload.json()["upload_id"], "config": CONFIG}
+    deployment = client.post("/v1/apps/web/deploys", json=body, headers=owner).json()["id"]
+    response = client.get(f"/v1/apps/web/deploys/{deployment}/events", headers=other)
+    assert response.status_code == 403
+    client.get(f"/v1/apps/web/deploys/{deployment}/events", headers=owner)  # let it finish
+
+
+def test_healthz_answers_while_an_upload_unpacks(api, client, monkeypatch):
+    """The unpacking must not hold the event loop: other requests go on meanwhile."""
+    headers = signed_up(client)
+    client.post("/v1/apps", json={"name": "web"}, headers=headers)
+    unpacking, let_finish, unpacked = threading.Event(), threading.Event(), threading.Event()
+    real_unpack = deploys.unpack_safely
+
+    def slow_unpack(*args):
+        unpacking.set()
+        let_finish.wait(5)
+        real_unpack(*args)
+        unpacked.set()
+
+    monkeypatch.setattr(deploys, "unpack_safely", slow_unpack)
+
+    async def scenario() -> tuple[bool, int, int]:
+        transport = httpx.ASGITransport(app=api)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hangar") as http:
+            upload = asyncio.create_task(
+                http.post("/v1/apps/web/uploads", content=project_archive(), headers=headers)
+            )
+            await asyncio.to_thread(unpacking.wait, 5)
+            health = await http.get("/healthz")
+            answered_while_unpacking = not unpacked.is_set()
+            let_finish.set()
+            return answered_while_unpacking, health.status_code, (await upload).status_code
+
+    assert asyncio.run(scenario()) == (True, 200, 201)
