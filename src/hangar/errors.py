@@ -36,6 +36,10 @@ class Conflict(HangarError):
     code = "conflict"
 
 
+class ConcurrentChange(Conflict):
+    """Another request wrote the same unique row in the same instant (the store said so)."""
+
+
 class Unauthorized(HangarError):
     status = 401
     code = "unauthorized"
@@ -68,3 +72,10 @@ class EdgeFailure(HangarError):
 
     status = 502
     code = "edge_failure"
+
+
+class StoreUnavailable(HangarError):
+    """The state store was busy (SQLite locked) or unreachable; nothing was changed."""
+
+    status = 503
+    code = "store_unavailable"

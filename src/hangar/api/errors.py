@@ -21,7 +21,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 def _hangar_error(_request: Request, exc: HangarError) -> JSONResponse:
     body = {"error": exc.code, "message": exc.message, "hint": exc.hint}
-    return JSONResponse(body, status_code=exc.status)
+    headers = {"Retry-After": "1"} if exc.status == 503 else None
+    return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
 def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
-import click
 import typer
 from rich.markup import escape
+from typer.exceptions import TyperException
 
 from hangar.cli import apps, auth, config_cmd, machines, scale, secrets
 from hangar.cli.context import err
@@ -15,6 +16,7 @@ from hangar.cli.launch import launch
 from hangar.cli.rollback import rollback
 from hangar.cli.server_cmd import server
 from hangar.cli.status import logs, open_app, releases, status
+from hangar.cli.usage import command_context
 from hangar.errors import HangarError
 
 cli = typer.Typer(
@@ -44,10 +46,10 @@ def run() -> None:
         code = cli(standalone_mode=False)
     except HangarError as exc:
         _fail(exc.message, exc.hint)
-    except click.exceptions.Abort:
+    except typer.Abort:
         _fail("aborted")
-    except click.ClickException as exc:
-        _fail(exc.format_message(), "see `hangar --help`", exc.exit_code)
+    except TyperException as exc:  # a usage mistake: said as click says it (usage, --help)
+        _usage_error(exc)
     except KeyboardInterrupt:
         _fail("interrupted", code=130)
     except OSError as exc:
@@ -60,7 +62,17 @@ def run() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _fail(message: str, hint: str = "", code: int = 1) -> None:
+def _usage_error(exc: TyperException) -> None:
+    show = getattr(exc, "show", None)
+    if show is None:
+        _fail(exc.format_message(), "see `hangar --help`", exc.exit_code)
+    if getattr(exc, "ctx", True) is None:  # raised before click knew the command
+        exc.ctx = command_context(cli, sys.argv[1:])  # type: ignore[attr-defined]
+    show()
+    sys.exit(exc.exit_code)
+
+
+def _fail(message: str, hint: str = "", code: int = 1) -> NoReturn:
     err.print(f"[red]Error:[/] {escape(message)}", highlight=False)
     if hint:
         err.print(hint, style="dim", markup=False, highlight=False)

@@ -6,16 +6,15 @@ import hashlib
 import re
 import secrets
 
-from argon2 import PasswordHasher
-from argon2.exceptions import VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hangar.errors import Conflict, InvalidInput, Unauthorized
+from hangar.errors import ConcurrentChange, Conflict, InvalidInput, Unauthorized
+from hangar.store.database import flush
 from hangar.store.models import Token, User
+from hangar.store.passwords import hash_password, password_matches
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-_hasher = PasswordHasher()
 MIN_PASSWORD = 8
 
 
@@ -27,24 +26,25 @@ def signup(session: Session, email: str, password: str) -> str:
         raise InvalidInput(
             "the password is too short", hint=f"use at least {MIN_PASSWORD} characters"
         )
+    taken = Conflict(f"{email} already has an account", hint="log in with `hangar auth login`")
     if session.scalar(select(User).where(User.email == email)) is not None:
-        raise Conflict(f"{email} already has an account", hint="log in with `hangar auth login`")
-    user = User(email=email, password_hash=_hasher.hash(password))
+        raise taken
+    user = User(email=email, password_hash=hash_password(password))
     session.add(user)
-    session.flush()
+    try:
+        flush(session)
+    except ConcurrentChange as exc:  # the same email signed up by two requests at once
+        raise taken from exc
     return issue_token(session, user)
 
 
 def login(session: Session, email: str, password: str) -> str:
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
-    try:
-        if user is None:
-            raise VerificationError
-        _hasher.verify(user.password_hash, password)
-    except VerificationError as exc:
+    matches = password_matches(user.password_hash if user else None, password)
+    if user is None or not matches:
         raise Unauthorized(
             "wrong email or password", hint="check both, or sign up with `hangar auth signup`"
-        ) from exc
+        )
     return issue_token(session, user)
 
 

@@ -14,10 +14,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hangar.errors import Conflict
+from hangar.errors import ConcurrentChange, Conflict
 from hangar.store.database import Database
 from hangar.store.models import App, Lease
 
@@ -44,7 +43,7 @@ def acquire(db: Database, app: str, holder: str, description: str, ttl_s: float 
                 session.add(lease)
             lease.holder, lease.description = holder, description
             lease.expires_at = now + timedelta(seconds=ttl_s)
-    except IntegrityError as exc:  # another server took it in the same instant
+    except ConcurrentChange as exc:  # another server took it in the same instant
         raise Conflict(f"another change of {app} just started", hint="try again") from exc
 
 

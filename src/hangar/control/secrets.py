@@ -15,11 +15,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hangar.errors import Conflict, InvalidInput, NotFound
-from hangar.store.database import Database
+from hangar.errors import ConcurrentChange, Conflict, InvalidInput, NotFound
+from hangar.store.database import Database, flush
 from hangar.store.models import App, Release, Secret
 from hangar.store.secret_box import SecretBox, SecretsKeyError, digest
 
@@ -158,8 +157,8 @@ def _secrets(session: Session, app: App) -> list[Secret]:
 
 def _flush(session: Session, app: App) -> None:
     try:
-        session.flush()
-    except IntegrityError as exc:  # the same new name set by two requests at once
+        flush(session)
+    except ConcurrentChange as exc:  # the same new name set by two requests at once
         raise Conflict(
             f"the secrets of {app.name} were changed by another request at the same time",
             hint="run the command again",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,8 +10,12 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from hangar.errors import ConcurrentChange, HangarError, StoreUnavailable
+
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -38,14 +43,43 @@ class Database:
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as exc:
             session.rollback()
-            raise
+            error = translated(exc)
+            if error is None:
+                raise
+            raise error from exc
         finally:
             session.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def flush(session: Session) -> None:
+    """Write the unit of work so far, with the store's errors translated."""
+    try:
+        session.flush()
+    except DBAPIError as exc:
+        error = translated(exc)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def translated(exc: BaseException) -> HangarError | None:
+    """The store's own failures as Hangar errors; None for anything else."""
+    if isinstance(exc, IntegrityError):  # a unique key taken by a request at the same instant
+        return ConcurrentChange(
+            "another request changed the same thing at the same time", hint="run it again"
+        )
+    if isinstance(exc, OperationalError):  # SQLite "database is locked", a lost connection
+        log.warning("state store unavailable: %s", exc.orig)
+        return StoreUnavailable(
+            "the state store is busy or unreachable; nothing was changed",
+            hint="try again in a moment; if it persists, see the server log",
+        )
+    return None
 
 
 def sqlite_url(data_dir: Path) -> str:
