@@ -66,6 +66,14 @@ class LogLine:
     message: str
 
 
+class LogStream(Iterator[LogLine], Protocol):
+    """A container's log lines as they come; `close()` stops the reading from any thread."""
+
+    def close(self) -> None:
+        """Stop the stream: a thread blocked reading it gets no more lines and returns."""
+        ...
+
+
 class Runtime(Protocol):
     def run(self, spec: ContainerSpec) -> ContainerInfo:
         """Create and start a container for `spec` (replacing one of the same name)."""
@@ -85,7 +93,9 @@ class Runtime(Protocol):
 
     def logs(
         self, container_id: str, machine_id: str, tail: int = 100, follow: bool = False
-    ) -> Iterator[LogLine]: ...
+    ) -> LogStream:
+        """The last `tail` lines, then new ones if `follow`; a missing container raises here."""
+        ...
 
     def image_exists(self, ref: str) -> bool: ...
 

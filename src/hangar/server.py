@@ -25,6 +25,8 @@ from hangar.store.database import Database, sqlite_url
 from hangar.store.secret_box import SecretBox, default_key_file
 
 log = logging.getLogger("hangar")
+STREAM_GRACE_S = 10  # a deploy's event stream may go on this long after a stop is asked
+SHUTDOWN_WAIT_S = 20.0  # then running deploys and operations get this long to end
 
 
 @dataclass
@@ -88,12 +90,7 @@ def serve(options: ServerOptions) -> None:
     restarts.start()
     log.info("edge serving http://*.%s:%d", options.domain, options.http_port)
     try:
-        uvicorn.run(
-            create_api(platform, Deployer(platform)),
-            host=options.host,
-            port=options.port,
-            log_level="info",
-        )
+        run_api(ApiServer(platform, options.host, options.port))
     finally:
         restarts.stop()
         supervisor.stop()
@@ -101,3 +98,24 @@ def serve(options: ServerOptions) -> None:
         # and the next `hangar server` adopts it.
         log.info("control plane stopped; the edge (pid %s) keeps serving", edge.pid)
         platform.db.dispose()
+
+
+def run_api(api: ApiServer) -> None:
+    """Serve the API until told to stop, then stop the background work it started."""
+    try:
+        api.run()
+    finally:
+        api.platform.background.shutdown(SHUTDOWN_WAIT_S)
+
+
+class ApiServer(uvicorn.Server):
+    """uvicorn for the API; on a stop it tells open streams the client is gone (their
+    owners then close them), and ends the rest after STREAM_GRACE_S."""
+
+    def __init__(self, platform: Platform, host: str, port: int) -> None:
+        api = create_api(platform, Deployer(platform))
+        config = uvicorn.Config(
+            api, host=host, port=port, log_level="info", timeout_graceful_shutdown=STREAM_GRACE_S
+        )
+        super().__init__(config)
+        self.platform = platform

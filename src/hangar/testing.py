@@ -20,6 +20,28 @@ from hangar.ports import (
 )
 
 
+class FakeLogStream:
+    """Its lines, then (when following) a read that blocks until close(), as Docker's does."""
+
+    def __init__(self, lines: list[LogLine], follow: bool) -> None:
+        self._lines = iter(lines)
+        self._follow = follow
+        self.closed = threading.Event()
+
+    def __iter__(self) -> FakeLogStream:
+        return self
+
+    def __next__(self) -> LogLine:
+        for line in self._lines:
+            return line
+        if self._follow:
+            self.closed.wait(60)
+        raise StopIteration
+
+    def close(self) -> None:
+        self.closed.set()
+
+
 @dataclass
 class FakeRuntime:
     containers: dict[str, ContainerInfo] = field(default_factory=dict)
@@ -28,6 +50,7 @@ class FakeRuntime:
     task_exit_code: int = 0
     crashing_releases: set[int] = field(default_factory=set)  # exit 3 when next inspected
     stops_wait_for: threading.Event | None = None  # a slow stop: each waits for this (10 s max)
+    log_streams: list[FakeLogStream] = field(default_factory=list)  # every one logs() opened
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def run(self, spec: ContainerSpec) -> ContainerInfo:
@@ -83,8 +106,11 @@ class FakeRuntime:
 
     def logs(
         self, container_id: str, machine_id: str, tail: int = 100, follow: bool = False
-    ) -> Iterator[LogLine]:
-        yield LogLine(machine_id, "2026-01-01T00:00:00Z", f"log of {container_id}")
+    ) -> FakeLogStream:
+        line = LogLine(machine_id, "2026-01-01T00:00:00Z", f"log of {container_id}")
+        stream = FakeLogStream([line], follow)
+        self.log_streams.append(stream)
+        return stream
 
     def image_exists(self, ref: str) -> bool:
         return ref in self.images

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 import urllib.request
 import uuid
@@ -225,6 +226,32 @@ def test_logs_follow_yields_new_lines(runtime: DockerRuntime, app: str) -> None:
     stream.close()
 
     assert all(message.startswith("tick ") for message in first_three)
+
+
+def test_closing_a_followed_stream_ends_a_read_blocked_in_another_thread(
+    runtime: DockerRuntime, app: str
+) -> None:
+    info = runtime.run(spec_for(app, shell="echo started; sleep 600", internal_port=None))
+    stream = runtime.logs(info.container_id, "m1", tail=10, follow=True)
+    assert next(stream).message == "started"
+    read: list[object] = []
+
+    def read_all() -> None:
+        try:
+            read.extend(line.message for line in stream)
+        except Exception as exc:  # what a follow's thread would die of
+            read.append(exc)
+
+    reader = threading.Thread(target=read_all)
+    reader.start()
+    time.sleep(0.5)  # the reader is now blocked on the socket: the container prints nothing
+    assert reader.is_alive()
+
+    stream.close()
+
+    reader.join(10)
+    assert not reader.is_alive(), "the blocked read did not end when the stream was closed"
+    assert read == []
 
 
 def test_logs_of_a_missing_container_raise_not_found(runtime: DockerRuntime) -> None:

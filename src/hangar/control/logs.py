@@ -6,42 +6,43 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from hangar.control.apps import app_machines, find_app
 from hangar.control.platform import Platform
 from hangar.errors import HangarError, NotFound
-from hangar.ports import LogLine
+from hangar.ports import LogLine, LogStream
 from hangar.store.models import User
 
 NEW_CONTAINER_LINES = 1000  # a container that appeared while following: all of its lines
 
 
 def app_logs(
-    platform: Platform,
-    user: User,
-    app: str,
-    machine_id: str | None = None,
-    tail: int = 100,
-    follow: bool = False,
-) -> Iterator[LogLine | None]:
-    """Log lines, oldest first; with `follow`, None now and then while nothing comes.
+    platform: Platform, user: User, app: str, machine_id: str | None = None, tail: int = 100
+) -> list[LogLine]:
+    """The last `tail` lines of every machine and of the platform about them, oldest first."""
+    lines = [
+        line
+        for container_id, mid in _containers(platform, user, app, machine_id)
+        for line in platform.runtime.logs(container_id, mid, tail=tail)
+    ]
+    lines += platform.platform_log.lines(app, machine_id, tail)
+    return sorted(lines, key=lambda line: line.timestamp)
+
+
+def follow_logs(
+    platform: Platform, user: User, app: str, machine_id: str | None = None, tail: int = 100
+) -> LogFollow:
+    """The last `tail` lines, then new ones live, until the follow is closed.
 
     Checks the app and machine before returning, so errors come before streaming.
     """
     sources = _containers(platform, user, app, machine_id)
-    if follow:
 
-        def discover() -> list[tuple[str, str]]:
-            return _containers(platform, user, app, machine_id)
+    def discover() -> list[tuple[str, str]]:
+        return _containers(platform, user, app, machine_id)
 
-        return _merged(platform, sources, tail, _PlatformSource(app, machine_id), discover)
-    lines = [
-        line
-        for container_id, mid in sources
-        for line in platform.runtime.logs(container_id, mid, tail=tail)
-    ]
-    lines += platform.platform_log.lines(app, machine_id, tail)
-    return iter(sorted(lines, key=lambda line: line.timestamp))
+    return LogFollow(platform, _PlatformSource(app, machine_id), discover).start(sources, tail)
 
 
 @dataclass(frozen=True)
@@ -64,50 +65,83 @@ def _containers(
     return [(m.container_id, m.id) for m in machines if m.container_id]
 
 
-def _merged(
-    platform: Platform,
-    sources: list[tuple[str, str]],
-    tail: int,
-    own: _PlatformSource,
-    discover: Callable[[], list[tuple[str, str]]],
-) -> Iterator[LogLine | None]:
-    """Follow every container, and the ones deploys and restarts make while following."""
-    lines: queue.Queue[LogLine] = queue.Queue()
-    stopped = threading.Event()
-    own_lines = platform.platform_log.follow(own.app, own.machine_id, stopped, tail)
+class LogFollow:
+    """A live follow of an app's logs: the threads and engine streams it reads, all owned.
 
-    def pump_platform() -> None:
-        for line in own_lines:
-            lines.put(line)
+    Lines from every container (and the ones deploys and restarts make while
+    following) and the platform's own lines, merged; None now and then while
+    nothing comes. `close()` stops every thread and stream; the server's
+    Background closes open follows at shutdown.
+    """
 
-    def pump(container_id: str, machine_id: str, lines_back: int) -> None:
-        try:
-            logs = platform.runtime.logs(container_id, machine_id, tail=lines_back, follow=True)
-            for line in logs:
-                lines.put(line)
-        except HangarError:
-            return
+    def __init__(
+        self,
+        platform: Platform,
+        own: _PlatformSource,
+        discover: Callable[[], list[tuple[str, str]]],
+    ) -> None:
+        self._platform = platform
+        self._own = own
+        self._discover = discover
+        self._lines: queue.Queue[LogLine] = queue.Queue()
+        self._stopped = threading.Event()
+        self._streams: dict[str, LogStream] = {}
+        self._lock = threading.Lock()
 
-    followed: set[str] = set()
+    def start(self, sources: list[tuple[str, str]], tail: int) -> LogFollow:
+        self._platform.background.hold(self)
+        own_lines = self._platform.platform_log.follow(
+            self._own.app, self._own.machine_id, self._stopped, tail
+        )
+        name = f"logs-{self._own.app}-platform"
+        self._platform.background.start(name, partial(self._pump, own_lines))
+        self._follow_new(sources, tail)
+        return self
 
-    def follow_new(found: list[tuple[str, str]], lines_back: int) -> None:
-        for container_id, machine_id in found:
-            if container_id not in followed:
-                followed.add(container_id)
-                args = (container_id, machine_id, lines_back)
-                threading.Thread(target=pump, args=args, daemon=True).start()
-
-    follow_new(sources, tail)
-    threading.Thread(target=pump_platform, daemon=True).start()
-    try:
-        while True:
+    def __iter__(self) -> Iterator[LogLine | None]:
+        while not self._stopped.is_set():
             try:
-                yield lines.get(timeout=1.0)
+                yield self._lines.get(timeout=1.0)
             except queue.Empty:
-                follow_new(_quietly(discover), NEW_CONTAINER_LINES)
+                self._follow_new(_quietly(self._discover), NEW_CONTAINER_LINES)
                 yield None
-    finally:
-        stopped.set()
+
+    def close(self) -> None:
+        self._stopped.set()
+        with self._lock:
+            streams = list(self._streams.values())
+        for stream in streams:
+            stream.close()
+        self._platform.background.release(self)
+
+    def _follow_new(self, found: list[tuple[str, str]], lines_back: int) -> None:
+        for container_id, machine_id in found:
+            if container_id not in self._streams:
+                self._follow_container(container_id, machine_id, lines_back)
+
+    def _follow_container(self, container_id: str, machine_id: str, lines_back: int) -> None:
+        try:
+            stream = self._platform.runtime.logs(
+                container_id, machine_id, tail=lines_back, follow=True
+            )
+        except HangarError:  # gone meanwhile: the next discovery finds its successor
+            return
+        with self._lock:
+            self._streams[container_id] = stream
+        if self._stopped.is_set():  # closed while the stream was being opened
+            stream.close()
+            return
+        name = f"logs-{self._own.app}-{machine_id}"
+        self._platform.background.start(name, partial(self._pump, stream))
+
+    def _pump(self, lines: Iterator[LogLine]) -> None:
+        try:
+            for line in lines:
+                if self._stopped.is_set():
+                    return
+                self._lines.put(line)
+        except HangarError:  # the container went away, or the stream was closed
+            return
 
 
 def _quietly(discover: Callable[[], list[tuple[str, str]]]) -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hangar.control.background import Background
 from hangar.control.platform_log import PlatformLog
 from hangar.control.secrets import SecretStore
 from hangar.ports import Builder, Edge, HealthProbe, Runtime
@@ -42,3 +43,4 @@ class Platform:
     settings: Settings
     secrets: SecretStore
     platform_log: PlatformLog = field(default_factory=PlatformLog)  # see control/platform_log.py
+    background: Background = field(default_factory=Background)  # see control/background.py

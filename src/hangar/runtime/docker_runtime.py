@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 from collections.abc import Generator
 from typing import Any
 
@@ -96,17 +98,16 @@ class DockerRuntime:
 
     def logs(
         self, container_id: str, machine_id: str, tail: int = 100, follow: bool = False
-    ) -> Generator[LogLine, None, None]:
+    ) -> DockerLogStream:
         """The last `tail` lines of stdout+stderr, then new ones if `follow`.
 
         Errors such as a missing container are raised here, before iterating.
-        Close the generator to stop following (this closes the HTTP stream).
         """
         with docker_errors(f"reading the logs of container {container_id}"):
             stream = self._api.logs(
                 container_id, stream=True, follow=follow, timestamps=True, tail=tail
             )
-        return self._log_lines(stream, container_id, machine_id)
+        return DockerLogStream(stream, container_id, machine_id)
 
     # -- images --------------------------------------------------------------
 
@@ -208,20 +209,37 @@ class DockerRuntime:
             return False
         return True
 
-    def _log_lines(
-        self, stream: Any, container_id: str, machine_id: str
-    ) -> Generator[LogLine, None, None]:
+
+class DockerLogStream:
+    """docker-py's CancellableStream as log lines; its close() shuts the socket down."""
+
+    def __init__(self, stream: Any, container_id: str, machine_id: str) -> None:
+        self._stream = stream
+        self._container_id = container_id
+        self._machine_id = machine_id
+        self._lines: Generator[LogLine, None, None] = self._read()
+
+    def __iter__(self) -> DockerLogStream:
+        return self
+
+    def _read(self) -> Generator[LogLine, None, None]:
         try:
-            with docker_errors(f"reading the logs of container {container_id}"):
-                for line in split_lines(stream):
-                    yield to_log_line(machine_id, line)
+            with docker_errors(f"reading the logs of container {self._container_id}"):
+                for line in split_lines(self._stream):
+                    yield to_log_line(self._machine_id, line)
         finally:
-            _close_stream(stream)
+            self._stream._response.close()
 
+    def __next__(self) -> LogLine:
+        return next(self._lines)
 
-def _close_stream(stream: Any) -> None:
-    """Close docker-py's CancellableStream and its HTTP response (and so its socket)."""
-    stream.close()
-    response = getattr(stream, "_response", None)
-    if response is not None:
-        response.close()
+    def close(self) -> None:
+        """Safe from another thread: a read blocked on the socket ends at once.
+
+        The reading thread then closes the response; with none reading, this does.
+        """
+        with contextlib.suppress(OSError):
+            self._stream.close()
+        if inspect.getgeneratorstate(self._lines) != inspect.GEN_RUNNING:
+            with contextlib.suppress(ValueError):  # a read began meanwhile: it closes it
+                self._lines.close()

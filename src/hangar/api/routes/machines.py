@@ -8,9 +8,10 @@ from hangar.api.schemas import MachineOut
 from hangar.api.streams import ndjson
 from hangar.api.views import machine_out
 from hangar.control.apps import app_machines, find_app
-from hangar.control.logs import app_logs
+from hangar.control.logs import app_logs, follow_logs
 from hangar.control.operations import machine_actions
 from hangar.control.platform import Platform
+from hangar.ports import LogLine
 from hangar.store.models import User
 
 router = APIRouter(prefix="/v1/apps/{name}", tags=["machines"])
@@ -54,10 +55,11 @@ def logs(
     user: User = Depends(current_user),
     p: Platform = Depends(platform),
 ) -> StreamingResponse:
-    lines = app_logs(p, user, name, machine, tail, follow)
-    return ndjson(
-        {"machine": line.machine_id, "timestamp": line.timestamp, "message": line.message}
-        if line
-        else None
-        for line in lines
-    )
+    if not follow:
+        return ndjson(_line_json(line) for line in app_logs(p, user, name, machine, tail))
+    live = follow_logs(p, user, name, machine, tail)
+    return ndjson((_line_json(line) if line else None for line in live), on_end=live.close)
+
+
+def _line_json(line: LogLine) -> dict[str, str]:
+    return {"machine": line.machine_id, "timestamp": line.timestamp, "message": line.message}

@@ -11,6 +11,7 @@ import shutil
 import threading
 import uuid
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -82,8 +83,9 @@ class Deployer:
         with self._lock:
             self._deployments[deployment.id] = deployment
             self._forget_old_deployments()
-        thread = threading.Thread(target=self._run, args=(deployment, request), daemon=True)
-        thread.start()
+        self.platform.background.start(
+            f"deploy-{request.app}-{deployment.id}", partial(self._run, deployment, request)
+        )
         return deployment
 
     def _forget_old_deployments(self) -> None:

@@ -10,6 +10,7 @@ old container left running.
 from __future__ import annotations
 
 import threading
+from functools import partial
 
 from hangar.appconfig.model import AppConfig
 from hangar.control.machines.lifecycle import MachineOps
@@ -22,13 +23,8 @@ class Retirements:
         self._threads: list[threading.Thread] = []
 
     def retire(self, machine_id: str, container_id: str) -> None:
-        thread = threading.Thread(
-            target=self._retire,
-            args=(machine_id, container_id),
-            name=f"retire-{machine_id}",
-            daemon=True,
-        )
-        thread.start()
+        work = partial(self._retire, machine_id, container_id)
+        thread = self.ops.platform.background.start(f"retire-{self.config.app}-{machine_id}", work)
         self._threads.append(thread)
 
     def wait(self) -> None:

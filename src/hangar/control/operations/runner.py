@@ -8,9 +8,9 @@ events can be followed live, like a deploy's; the last one is `done` or `error`.
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Callable
+from functools import partial
 
 from hangar.control import leases
 from hangar.control.events import EventLog
@@ -32,10 +32,7 @@ def start_operation(platform: Platform, app: str, kind: str, work: Work) -> Even
     except Conflict as exc:
         raise Conflict(exc.message, hint=f"wait for it to finish, then {kind} again") from exc
     events = EventLog()
-    thread = threading.Thread(
-        target=_run, args=(platform, app, holder, events, work), name=holder, daemon=True
-    )
-    thread.start()
+    platform.background.start(f"{holder}-{app}", partial(_run, platform, app, holder, events, work))
     return events
 
 
