@@ -147,7 +147,7 @@ def test_build_failure_records_no_release_and_touches_no_machine(fake_platform, 
     fake_platform.builder.fail = True
     deployment = deploy_now(fake_platform, tmp_path, http_config("web"))
     events = list(deployment.events.follow())
-    assert events[-1]["type"] == "error" and "build failed" in events[-1]["message"]
+    assert events[-1].type == "error" and "build failed" in events[-1].message
     assert release_states(fake_platform) == [(1, "complete")]
     assert [(m.id, m.container_id) for m in machine_rows(fake_platform)] == before
 
@@ -217,7 +217,7 @@ def test_failed_rolling_deploy_rolls_moved_machines_back(fake_platform, tmp_path
     assert set(fake_platform.edge.routes["web"]) == before
     events = list(deployment.events.follow())
     # The second machine's new container failed beside its old one: only the first moved.
-    assert "rolled back 1 machine(s)" in events[-1]["message"]
+    assert "rolled back 1 machine(s)" in events[-1].message
 
 
 def test_canary_checks_one_extra_machine_first_then_rolls(fake_platform, tmp_path):
@@ -323,7 +323,7 @@ def test_failing_release_command_aborts_before_any_machine_is_touched(fake_platf
     deployment = deploy_now(fake_platform, tmp_path, _with_release_command("web"))
     assert deployment.status == "failed"
     events = list(deployment.events.follow())
-    assert "exit code 3" in events[-1]["message"] and "log of" in events[-1]["message"]
+    assert "exit code 3" in events[-1].message and "log of" in events[-1].message
     assert [
         (m.id, m.container_id, m.release_version) for m in machine_rows(fake_platform)
     ] == before

@@ -16,13 +16,13 @@ from hangar.control.images import (
     BuildRecord,
     ReleaseImage,
     build_record,
-    is_release_image,
     leftover_layers,
     produced_layers,
     release_images_to_remove,
 )
 from hangar.control.operations.destroy import destroy_app
 from hangar.control.supervision.reconcile import desired_routes
+from hangar.domain.image_names import is_release_image, release_image
 from hangar.errors import RuntimeFailure
 from hangar.store.models import Release, User
 from hangar.testing import FakeBuilder
@@ -147,6 +147,7 @@ def test_release_images_are_recognised_by_app_and_tag():
     assert not is_release_image("web", "hangar/web-2:deployment-0123456789ab")
     assert not is_release_image("web", "hangar/web:latest")
     assert not is_release_image("busybox", BASE)
+    assert is_release_image("web", release_image("web", "0123456789ab"))
 
 
 # -- build layers -------------------------------------------------------------
@@ -269,8 +270,8 @@ def test_the_prune_is_reported_in_the_deploy_events(fake_platform, tmp_path):
     deploy_now(deployer, tmp_path)
     deployment = deploy_now(deployer, tmp_path)
     events = [e for e in deployment.events.follow() if e is not None]
-    assert [e["type"] for e in events][-2:] == ["prune", "done"]
-    assert events[-2]["images"] == [_release_images(fake_platform)[0]]
+    assert [e.type for e in events][-2:] == ["prune", "done"]
+    assert events[-2].images == [_release_images(fake_platform)[0]]
 
 
 def test_dangling_layers_of_the_apps_builds_are_freed_and_others_kept(fake_platform, tmp_path):

@@ -34,7 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "api": SHARED | {"store", "builder.archive", "control"} | CONTROL_ROOMS,
     "server": SHARED | ADAPTERS | {"api", "control"} | CONTROL_ROOMS,
     "package": set(),  # hangar/__init__.py
-    "client": {"errors"},
+    "client": {"errors", "domain"},
     # The CLI reaches the platform only through the client; it shares the fly.toml
     # model, name rules and the archive format with the server, and `hangar server`
     # (cli.server_cmd) is the one command that runs the server in its own process.

@@ -43,7 +43,7 @@ def test_scaling_up_routes_a_new_machine_only_once_it_is_healthy(fake_platform, 
     before = _deployed(fake_platform, tmp_path)
     checked = len(fake_platform.health.checked)
     done = _run(fake_platform, "scale", lambda ops: scale_count(ops, "web", 3))
-    assert done == {"type": "done", "message": "web now has 3 machines"}
+    assert done.wire() == {"type": "done", "message": "web now has 3 machines"}
     machines = machine_rows(fake_platform)
     added = machines[-1]
     assert [m.id for m in machines[:2]] == before
@@ -69,7 +69,7 @@ def test_a_new_machine_failing_its_checks_is_destroyed_and_the_rest_untouched(
     before = _deployed(fake_platform, tmp_path)
     fake_platform.health.passes = len(fake_platform.health.checked)  # every next check fails
     error = _run(fake_platform, "scale", lambda ops: scale_count(ops, "web", 3))
-    assert error["type"] == "error" and "was destroyed" in error["message"]
+    assert error.type == "error" and "was destroyed" in error.message
     assert [m.id for m in machine_rows(fake_platform)] == before
     assert set(fake_platform.edge.routes["web"]) == set(before)
     assert len(fake_platform.runtime.containers) == 2
@@ -138,7 +138,7 @@ def test_apps_restart_replaces_each_machine_in_turn_on_its_release(fake_platform
     first, second = _deployed(fake_platform, tmp_path)
     containers = {m.id: m.container_id for m in machine_rows(fake_platform)}
     done = _run(fake_platform, "restart", lambda ops: restart_app(ops, "web"))
-    assert done["message"] == "Restarted 2 machines of web"
+    assert done.message == "Restarted 2 machines of web"
     assert fake_platform.edge.journal == [
         f"drain {first}",
         f"remove {first}",
@@ -164,7 +164,7 @@ def test_clone_adds_a_machine_like_the_source(fake_platform, tmp_path):
     source, _ = _deployed(fake_platform, tmp_path)
     done = _run(fake_platform, "clone", lambda ops: clone_machine(ops, "web", source))
     clone = machine_rows(fake_platform)[-1]
-    assert done["message"] == f"Machine {clone.id} cloned from {source} (v1)"
+    assert done.message == f"Machine {clone.id} cloned from {source} (v1)"
     assert (clone.state, clone.release_version, clone.region) == ("started", 1, "local")
     assert clone.id in fake_platform.edge.routes["web"]
 

@@ -26,7 +26,7 @@ def test_a_release_that_crashes_after_its_checks_is_rolled_back(fake_platform, t
     assert {m.id for m in machines} == set(before)
     assert [(m.state, m.release_version) for m in machines] == [("started", 1)] * 2
     assert set(fake_platform.edge.routes["web"]) == set(before)
-    message = list(deployment.events.follow())[-1]["message"]
+    message = list(deployment.events.follow())[-1].message
     assert "appears to be crashing" in message and "exit 3" in message
     assert "last log lines" in message
 
@@ -65,6 +65,6 @@ def test_scaling_up_never_routes_a_crashing_machine(fake_platform, tmp_path):
     fake_platform.runtime.crashing_releases = {1}
     fake_platform.edge.journal.clear()
     done = outcome(run_operation(fake_platform, "web", "scale", lambda o: scale_count(o, "web", 3)))
-    assert done["type"] == "error" and "appears to be crashing" in done["message"]
+    assert done.type == "error" and "appears to be crashing" in done.message
     assert {m.id for m in machine_rows(fake_platform)} == set(before)
     assert not [line for line in fake_platform.edge.journal if line.startswith("add")]

@@ -9,12 +9,15 @@ from typing import Any
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from hangar.domain.events import Event
+
 NDJSON = "application/x-ndjson"
 
 
-def ndjson(
-    items: Iterable[dict[str, Any] | None], on_end: Callable[[], None] | None = None
-) -> StreamingResponse:
+Item = dict[str, Any] | Event | None
+
+
+def ndjson(items: Iterable[Item], on_end: Callable[[], None] | None = None) -> StreamingResponse:
     """Stream `items`; `on_end` runs however the response ends (done, client gone, shutdown)."""
     if on_end is None:
         return StreamingResponse(_lines(items), media_type=NDJSON)
@@ -33,6 +36,10 @@ class _OwnedStream(StreamingResponse):
             self._on_end()
 
 
-def _lines(items: Iterable[dict[str, Any] | None]) -> Iterator[bytes]:
+def _lines(items: Iterable[Item]) -> Iterator[bytes]:
     for item in items:
-        yield b"\n" if item is None else json.dumps(item).encode() + b"\n"
+        if item is None:
+            yield b"\n"
+        else:
+            body = item.wire() if isinstance(item, Event) else item
+            yield json.dumps(body).encode() + b"\n"

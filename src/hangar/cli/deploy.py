@@ -108,13 +108,13 @@ def _upload(api: HangarClient, name: str, folder: Path) -> str:
 def follow_deploy(api: HangarClient, name: str, deployment: str) -> None:
     """Print a deploy's events as they come; raise if it fails."""
     for event in api.deploy_events(name, deployment):
-        kind, message = event.get("type"), event.get("message", "")
+        kind, message = event.type, event.message
         if kind == "build":
             out.print(
                 f"  {message.rstrip()}", style="dim", markup=False, highlight=False, soft_wrap=True
             )
         elif kind == "error":
-            raise HangarError(message, event.get("hint", ""))
+            raise HangarError(message, event.hint or "")
         elif kind == "done":
             out.print(f"\n[green]✓[/] {message}")
             return

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from hangar.cli.context import out
+from hangar.domain.events import Event
 from hangar.errors import HangarError
 
 
-def follow_operation(events: Iterable[dict[str, Any]]) -> str:
+def follow_operation(events: Iterable[Event]) -> str:
     """Print each event; return the `done` message, raise on `error`."""
     for event in events:
-        kind, message = event.get("type"), event.get("message", "")
+        kind, message = event.type, event.message
         if kind == "error":
-            raise HangarError(message, event.get("hint", ""))
+            raise HangarError(message, event.hint or "")
         if kind == "done":
             out.print(f"[green]✓[/] {message}", highlight=False)
             return str(message)

@@ -7,7 +7,9 @@ from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import httpx
+from pydantic import ValidationError
 
+from hangar.domain.events import Event
 from hangar.errors import HangarError
 
 UPLOAD_CHUNK = 256 * 1024
@@ -81,8 +83,8 @@ class HangarClient:
         )
         return str(body["id"])
 
-    def deploy_events(self, app: str, deployment_id: str) -> Iterator[dict[str, Any]]:
-        return self._stream(f"/v1/apps/{app}/deploys/{deployment_id}/events")
+    def deploy_events(self, app: str, deployment_id: str) -> Iterator[Event]:
+        return self._events(f"/v1/apps/{app}/deploys/{deployment_id}/events")
 
     # machines and logs
     def machines(self, app: str) -> list[dict[str, Any]]:
@@ -124,8 +126,8 @@ class HangarClient:
     def scale_plan(self, app: str, count: int) -> dict[str, Any]:
         return self._object("POST", f"/v1/apps/{app}/scale/plan", json={"count": count})
 
-    def scale_count(self, app: str, count: int) -> Iterator[dict[str, Any]]:
-        return self._stream(f"/v1/apps/{app}/scale/count", "POST", json={"count": count})
+    def scale_count(self, app: str, count: int) -> Iterator[Event]:
+        return self._events(f"/v1/apps/{app}/scale/count", "POST", json={"count": count})
 
     def scale_vm(self, app: str, size: str | None, memory: int | str | None) -> str:
         body = self._object(
@@ -133,11 +135,11 @@ class HangarClient:
         )
         return str(body["id"])
 
-    def restart_app(self, app: str) -> Iterator[dict[str, Any]]:
-        return self._stream(f"/v1/apps/{app}/restart", "POST")
+    def restart_app(self, app: str) -> Iterator[Event]:
+        return self._events(f"/v1/apps/{app}/restart", "POST")
 
-    def clone_machine(self, app: str, machine_id: str) -> Iterator[dict[str, Any]]:
-        return self._stream(f"/v1/apps/{app}/machines/{machine_id}/clone", "POST")
+    def clone_machine(self, app: str, machine_id: str) -> Iterator[Event]:
+        return self._events(f"/v1/apps/{app}/machines/{machine_id}/clone", "POST")
 
     # plumbing
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -154,6 +156,10 @@ class HangarClient:
     def _list(self, method: str, path: str, **kwargs: Any) -> list[dict[str, Any]]:
         return cast(list[dict[str, Any]], self._json(method, path, **kwargs))
 
+    def _events(self, path: str, method: str = "GET", **kwargs: Any) -> Iterator[Event]:
+        """A deploy's or an operation's events, read into the schema the server wrote."""
+        return (_event(told) for told in self._stream(path, method, **kwargs))
+
     def _stream(self, path: str, method: str = "GET", **kwargs: Any) -> Iterator[dict[str, Any]]:
         try:
             with self._http.stream(method, path, timeout=None, **kwargs) as response:
@@ -165,6 +171,13 @@ class HangarClient:
                         yield json.loads(line)
         except httpx.HTTPError as exc:
             raise _unreachable(self.api_url, exc) from exc
+
+
+def _event(told: dict[str, Any]) -> Event:
+    try:
+        return Event.model_validate(told)
+    except ValidationError:  # a kind this client does not know yet: shown as a step
+        return Event(type="phase", message=str(told.get("message", told)))
 
 
 def _raise_for_error(response: httpx.Response) -> None:

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-Event = dict[str, Any]
+from hangar.domain.events import Event, EventKind
 
 
 class EventLog:
@@ -15,9 +15,10 @@ class EventLog:
         self._closed = False
         self._changed = threading.Condition()
 
-    def emit(self, kind: str, message: str = "", **fields: Any) -> None:
+    def emit(self, kind: EventKind, message: str = "", **fields: Any) -> None:
+        event = Event(type=kind, message=message, **fields)
         with self._changed:
-            self._events.append({"type": kind, "message": message, **fields})
+            self._events.append(event)
             self._changed.notify_all()
 
     def close(self) -> None:

@@ -40,8 +40,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hangar.control.apps import app_named
-from hangar.control.events import Event, EventLog
+from hangar.control.events import EventLog
 from hangar.control.platform import Platform
+from hangar.domain.events import Event
+from hangar.domain.image_names import is_release_image, release_repository
 from hangar.domain.states import ReleaseStatus
 from hangar.errors import HangarError
 from hangar.ports import Runtime
@@ -70,16 +72,6 @@ class BuildRecord:
     app: str
     finished: bool  # the deploy is over: its build cannot be using a layer any more
     layers: frozenset[str]  # short (12 hex) ids of the images its steps made
-
-
-def release_repository(app: str) -> str:
-    """Where `Deployer._build` tags the app's images: `hangar/<app>:deployment-<id>`."""
-    return f"hangar/{app}"
-
-
-def is_release_image(app: str, ref: str) -> bool:
-    """True for an image Hangar built for `app` (not a base image, not another app's)."""
-    return ref.startswith(f"{release_repository(app)}:deployment-")
 
 
 def images_to_keep(releases: Sequence[ReleaseImage], keep: int, in_use: set[str]) -> set[str]:
@@ -239,7 +231,7 @@ def build_record(deployment: DeploymentLike) -> BuildRecord:
     if known is not None:
         return known
     closed = events.closed  # read before the lines: a log closed later is read again
-    lines = (str(e["message"]) for e in snapshot(events) if e.get("type") == "build")
+    lines = (e.message for e in snapshot(events) if e.type == "build")
     record = BuildRecord(deployment.app, closed, produced_layers(lines))
     if closed:
         _finished_records[events] = record

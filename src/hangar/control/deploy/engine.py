@@ -28,6 +28,7 @@ from hangar.control.images import prune_after_deploy
 from hangar.control.machines.lifecycle import MachineOps, Target
 from hangar.control.platform import Platform
 from hangar.control.secrets import mark_deployed
+from hangar.domain.image_names import release_image
 from hangar.domain.names import new_machine_id
 from hangar.domain.rollout import first_deploy_count
 from hangar.domain.states import AppStatus, MachineState, ReleaseStatus
@@ -146,7 +147,7 @@ class Deployer:
                 )
             return request.image
         assert request.context_dir is not None
-        tag = f"hangar/{request.app}:deployment-{deployment.id}"
+        tag = release_image(request.app, deployment.id)
         deployment.events.emit("phase", "Building image", phase="build")
         build = request.config.build
         self.platform.builder.build(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hangar.control import leases
 from hangar.control.apps import app_releases, find_app
-from hangar.control.images import is_release_image
 from hangar.control.platform import Platform
+from hangar.domain.image_names import is_release_image
 from hangar.store.models import User
 
 

@@ -16,6 +16,7 @@ from hangar.control import leases
 from hangar.control.events import EventLog
 from hangar.control.machines.lifecycle import MachineOps
 from hangar.control.platform import Platform
+from hangar.domain.events import Event
 from hangar.errors import Conflict, HangarError
 
 log = logging.getLogger(__name__)
@@ -44,13 +45,10 @@ def run_operation(platform: Platform, app: str, kind: str, work: Work) -> EventL
     return events
 
 
-def outcome(events: EventLog) -> dict[str, object]:
+def outcome(events: EventLog) -> Event:
     """The last event of a finished operation: `done` or `error`."""
-    last: dict[str, object] = {}
-    for event in events.follow():
-        if event is not None:
-            last = event
-    return last
+    told = [event for event in events.follow() if event is not None]
+    return told[-1]
 
 
 def _run(platform: Platform, app: str, holder: str, events: EventLog, work: Work) -> None:

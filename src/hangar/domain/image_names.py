@@ -1,0 +1,20 @@
+"""The names of the images Hangar builds: `hangar/<app>:deployment-<id>`, made and read here."""
+
+from __future__ import annotations
+
+_TAG_PREFIX = "deployment-"
+
+
+def release_repository(app: str) -> str:
+    """The repository the app's built images are tagged in."""
+    return f"hangar/{app}"
+
+
+def release_image(app: str, deployment_id: str) -> str:
+    """The tag of the image a deployment builds."""
+    return f"{release_repository(app)}:{_TAG_PREFIX}{deployment_id}"
+
+
+def is_release_image(app: str, ref: str) -> bool:
+    """True for an image Hangar built for `app` (not a base image, not another app's)."""
+    return ref.startswith(f"{release_repository(app)}:{_TAG_PREFIX}")
