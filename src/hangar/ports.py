@@ -107,6 +107,10 @@ class Runtime(Protocol):
         """The `repository:tag` references of `repository` present on the engine."""
         ...
 
+    def image_parent(self, image_id: str) -> str | None:
+        """The id of the image `image_id` was built on; None if none, or no such image."""
+        ...
+
     def dangling_images(self) -> list[str]:
         """The ids of dangling images: untagged, and no other image's parent."""
         ...

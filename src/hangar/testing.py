@@ -51,6 +51,7 @@ class FakeRuntime:
     crashing_releases: set[int] = field(default_factory=set)  # exit 3 when next inspected
     stops_wait_for: threading.Event | None = None  # a slow stop: each waits for this (10 s max)
     log_streams: list[FakeLogStream] = field(default_factory=list)  # every one logs() opened
+    image_parents: dict[str, str] = field(default_factory=dict)  # image id -> the one below
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def run(self, spec: ContainerSpec) -> ContainerInfo:
@@ -120,6 +121,9 @@ class FakeRuntime:
 
     def image_tags(self, repository: str) -> set[str]:
         return {ref for ref in self.images if ref.startswith(f"{repository}:")}
+
+    def image_parent(self, image_id: str) -> str | None:
+        return self.image_parents.get(image_id)
 
     def dangling_images(self) -> list[str]:
         """Untagged images are the `sha256:…` entries of `images`."""

@@ -308,3 +308,16 @@ def test_split_lines_reassembles_chunks() -> None:
         ("2024-05-01T12:00:01Z", "a"),
         ("2024-05-01T12:00:02Z", "b"),
     ]
+
+
+def test_an_image_knows_the_image_it_was_built_on(
+    runtime: DockerRuntime, docker_client: docker.DockerClient, base_image: str, tmp_path
+) -> None:
+    (tmp_path / "Dockerfile").write_text(f"FROM {base_image}\nRUN echo layer > /layer\n")
+    built, _ = docker_client.images.build(path=str(tmp_path), rm=True)
+    try:
+        base = docker_client.images.get(base_image).id
+        assert runtime.image_parent(built.id) == base
+        assert runtime.image_parent("sha256:" + "0" * 64) is None
+    finally:
+        docker_client.images.remove(built.id, force=True)

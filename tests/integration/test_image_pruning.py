@@ -113,11 +113,19 @@ def test_a_failed_builds_dangling_layers_go_with_the_next_deploy(
     failed = cli("deploy", "-a", name, cwd=project)
     assert failed.returncode != 0
     settled(cli, name, failed.stdout)
-    left = produced_layers(line.strip() for line in failed.stdout.splitlines())
+    lines = (line.strip() for line in failed.stdout.splitlines())
+    left = produced_layers(lines, lambda image: parent_of(docker_client, image))
     assert dangling(docker_client) & left, "the failed build left no dangling layer"
     (project / "Dockerfile").write_text(good_dockerfile)
     deploy(cli, name, project, "fixed")
     assert not existing(docker_client, left)
+
+
+def parent_of(client: docker.DockerClient, image: str) -> str | None:
+    try:
+        return client.images.get(image).attrs.get("Parent") or None
+    except docker.errors.ImageNotFound:
+        return None
 
 
 def dangling(client: docker.DockerClient) -> set[str]:

@@ -153,14 +153,37 @@ def test_release_images_are_recognised_by_app_and_tag():
 # -- build layers -------------------------------------------------------------
 
 
+# What the engine says each image of those logs was built on.
+FAILED_BUILD_PARENTS = {"3e18a7030bcd": "b6736a71db0a", "b4a591be7c24": "3e18a7030bcd"}
+MULTI_STAGE_PARENTS = {
+    "e443f5593ccf": "b6736a71db0a",
+    "7713ded3bda7": "e443f5593ccf",
+    "47a4e91ca4ba": "7713ded3bda7",
+}
+
+
+def parents(chain: dict[str, str]):
+    return lambda image: full(chain[image]) if image in chain else None
+
+
 def test_a_failed_build_log_names_the_layers_it_made_but_not_its_base():
-    layers = produced_layers(FAILED_BUILD_LOG.splitlines())
+    layers = produced_layers(FAILED_BUILD_LOG.splitlines(), parents(FAILED_BUILD_PARENTS))
     assert layers == {"3e18a7030bcd", "b4a591be7c24"}
 
 
 def test_a_multi_stage_build_log_names_every_stage_and_skips_from_lines():
-    layers = produced_layers(MULTI_STAGE_LOG.splitlines())
+    layers = produced_layers(MULTI_STAGE_LOG.splitlines(), parents(MULTI_STAGE_PARENTS))
     assert layers == {"e443f5593ccf", "7713ded3bda7", "47a4e91ca4ba"}
+
+
+def test_an_id_a_run_step_prints_is_not_claimed_unless_the_engine_built_it_there():
+    victim = "0badc0ffee00"  # another build's dangling layer, on the same base image
+    chain = FAILED_BUILD_PARENTS | {victim: "b6736a71db0a"}
+    forged = FAILED_BUILD_LOG.replace(
+        " ---> Running in 97175713ae0d", f" ---> Running in 97175713ae0d\n ---> {victim}"
+    )
+    layers = produced_layers(forged.splitlines(), parents(chain))
+    assert layers == {"3e18a7030bcd", "b4a591be7c24"}
 
 
 def test_leftovers_are_the_dangling_layers_this_apps_builds_made():
@@ -197,7 +220,7 @@ def test_a_build_record_reads_an_open_event_log_without_waiting():
     for line in FAILED_BUILD_LOG.splitlines():
         events.emit("build", line)
     events.emit("phase", " ---> ffffffffffff")  # not a build line
-    record = build_record(_Deployment("web", events))
+    record = build_record(_Deployment("web", events), parents(FAILED_BUILD_PARENTS))
     assert record == BuildRecord("web", False, frozenset({"3e18a7030bcd", "b4a591be7c24"}))
 
 
@@ -229,6 +252,7 @@ class LayeringBuilder(FakeBuilder):
         on_line(f" ---> {layer}")
         if self.runtime is not None:
             self.runtime.images.add(full(layer))
+            self.runtime.image_parents[layer] = full("b6736a71db0a")
         return super().build(context_dir, tag, on_line)
 
 

@@ -18,10 +18,12 @@ Dangling build layers (a failed build's finished steps, a multi-stage build's
 earlier stages) carry nothing that names their app, and pruning every dangling
 image of the engine would delete other builds' layers, even those of a build
 running at that moment. So a layer is removed only when it is dangling now
-and a build log of this server announced it (the classic builder prints
-` ---> <id>` after each step) for this app, or for an app since destroyed; a
-layer that a build of another existing app announced, or a build still
-running, is left alone. Build logs live in the server's memory: layers of
+and a build of this server made it for this app, or for an app since
+destroyed: the classic builder prints ` ---> <id>` after each step, and the
+engine confirms each such id was built on the image of the step before (a
+`RUN` step that prints a look-alike line names an image built elsewhere, and
+is not believed). A layer that a build of another existing app made, or a
+build still running, is left alone. Build logs live in the server's memory: layers of
 builds from before a restart are not attributed (`docker image prune` frees
 them).
 """
@@ -53,6 +55,8 @@ log = logging.getLogger(__name__)
 
 _STEP = re.compile(r"^Step \d+/\d+ : (\w+)", re.IGNORECASE)
 _PRODUCED = re.compile(r"^\s*---> ([0-9a-f]{12})\s*$")
+# The image an image was built on (None: none, or no such image), from the engine.
+ParentOf = Callable[[str], str | None]
 
 
 # -- the decisions, on plain data ---------------------------------------------
@@ -97,22 +101,37 @@ def release_images_to_remove(
     return sorted((built & present) - kept)
 
 
-def produced_layers(lines: Iterable[str]) -> frozenset[str]:
-    """Short ids of the images a classic-builder log says its steps made.
+def produced_layers(lines: Iterable[str], parent_of: ParentOf) -> frozenset[str]:
+    """Short ids of the images a classic-builder log's steps made, as the engine confirms.
 
-    A `FROM` step announces its base image, which the build did not make: skipped.
+    The log says which step made which image, but a `RUN` step can print a line
+    that looks the same. So an id counts only if the engine says it was built
+    on the image of the step before (or the stage's `FROM` image): a printed id
+    of any other image is not this build's and is skipped. A `FROM` step
+    announces its base image, which the build did not make: not counted.
     """
     layers: set[str] = set()
+    head: str | None = None  # the image the next step builds on
     in_from = False
     for line in lines:
         step = _STEP.match(line)
         if step is not None:
             in_from = step.group(1).upper() == "FROM"
             continue
-        produced = _PRODUCED.match(line)
-        if produced is not None and not in_from:
-            layers.add(produced.group(1))
+        announced = _PRODUCED.match(line)
+        if announced is None:
+            continue
+        image = announced.group(1)
+        if in_from:
+            head, in_from = image, False
+        elif head is not None and _built_on(parent_of(image), head):
+            layers.add(image)
+            head = image
     return frozenset(layers)
+
+
+def _built_on(parent: str | None, head: str) -> bool:
+    return parent is not None and short_id(parent) == head
 
 
 def leftover_layers(
@@ -176,7 +195,8 @@ def prune_after_deploy(
     """
     app, began = deployment.app, time.monotonic()
     try:
-        report = prune_app_images(platform, app, [build_record(d) for d in deployments])
+        builds = [build_record(d, platform.runtime.image_parent) for d in deployments]
+        report = prune_app_images(platform, app, builds)
     except Exception:
         log.warning("pruning the images of %s failed; they stay for now", app, exc_info=True)
         return
@@ -224,7 +244,7 @@ def _free_leftover_layers(
 _finished_records: weakref.WeakKeyDictionary[EventLog, BuildRecord] = weakref.WeakKeyDictionary()
 
 
-def build_record(deployment: DeploymentLike) -> BuildRecord:
+def build_record(deployment: DeploymentLike, parent_of: ParentOf) -> BuildRecord:
     """What the deployment's build made; read once for a deploy that is over."""
     events = deployment.events
     known = _finished_records.get(events)
@@ -232,7 +252,7 @@ def build_record(deployment: DeploymentLike) -> BuildRecord:
         return known
     closed = events.closed  # read before the lines: a log closed later is read again
     lines = (e.message for e in snapshot(events) if e.type == "build")
-    record = BuildRecord(deployment.app, closed, produced_layers(lines))
+    record = BuildRecord(deployment.app, closed, produced_layers(lines, parent_of))
     if closed:
         _finished_records[events] = record
     return record

@@ -137,6 +137,14 @@ class DockerRuntime:
         tags = (tag for summary in summaries for tag in summary.get("RepoTags") or ())
         return {tag for tag in tags if tag.startswith(f"{repository}:")}
 
+    def image_parent(self, image_id: str) -> str | None:
+        with docker_errors(f"inspecting image {image_id}"):
+            try:
+                parent = self._client.images.get(image_id).attrs.get("Parent")
+            except docker.errors.NotFound:
+                return None
+        return parent or None
+
     def dangling_images(self) -> list[str]:
         """The ids of dangling images: untagged, and no other image's parent."""
         with docker_errors("listing dangling images"):
