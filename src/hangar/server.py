@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
@@ -21,6 +19,7 @@ from hangar.edge.haproxy import HAProxyEdge
 from hangar.edge.health import HttpProbe
 from hangar.edge.supervisor import EdgeSupervisor
 from hangar.runtime.docker_runtime import DockerRuntime
+from hangar.server_options import ServerOptions
 from hangar.store.database import Database, sqlite_url
 from hangar.store.secret_box import SecretBox, default_key_file
 
@@ -29,50 +28,31 @@ STREAM_GRACE_S = 10  # a deploy's event stream may go on this long after a stop 
 SHUTDOWN_WAIT_S = 20.0  # then running deploys and operations get this long to end
 
 
-@dataclass
-class ServerOptions:
-    data_dir: Path
-    host: str = "127.0.0.1"
-    port: int = 4280
-    http_host: str = "0.0.0.0"
-    http_port: int = 80
-    domain: str = "localhost"
-    database_url: str | None = None
-    secrets_key_file: Path | None = None  # default: default_key_file()
-    keep_images: int = 5  # release images kept per app
-    smoke_window_s: float = 5.0  # see control/smoke.py
-
-
-def default_data_dir() -> Path:
-    if os.geteuid() == 0:
-        return Path("/var/lib/hangar")
-    return Path.home() / ".local" / "share" / "hangar"
-
-
 def instance_id(data_dir: Path) -> str:
     """Servers with different data dirs never touch each other's containers."""
     return hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:12]
 
 
 def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
-    options.data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = options.state_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
     box = SecretBox.from_file(options.secrets_key_file or default_key_file())
-    db = Database(options.database_url or sqlite_url(options.data_dir))
+    db = Database(options.database_url or sqlite_url(data_dir))
     db.migrate()
     edge = HAProxyEdge(
-        options.data_dir / "edge",
+        data_dir / "edge",
         http_host=options.http_host,
         http_port=options.http_port,
         domain=options.domain,
     )
     settings = Settings(
-        options.data_dir,
+        data_dir,
         options.domain,
         options.http_port,
         keep_images=options.keep_images,
         smoke_window_s=options.smoke_window_s,
     )
-    runtime = DockerRuntime(instance=instance_id(options.data_dir))
+    runtime = DockerRuntime(instance=instance_id(data_dir))
     secrets = SecretStore(db, box)
     platform = Platform(db, runtime, DockerBuilder(), edge, HttpProbe(), settings, secrets)
     return platform, edge

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from hangar.server_options import ServerOptions, command_line
+
 HANGAR = str(Path(sys.executable).parent / "hangar")
 
 
@@ -84,21 +86,14 @@ def start_server(
     http_port = http_port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "server.log"
-    command = [
-        HANGAR,
-        "server",
-        "--data-dir",
-        str(data_dir),
-        "--port",
-        str(api_port),
-        "--http-host",
-        "127.0.0.1",
-        "--http-port",
-        str(http_port),
-        "--secrets-key-file",  # never /etc/hangar: a later --secrets-key-file in extra wins
-        str(data_dir / "secrets.key"),
-        *extra,
-    ]
+    options = ServerOptions(
+        data_dir=data_dir,
+        port=api_port,
+        http_host="127.0.0.1",
+        http_port=http_port,
+        secrets_key_file=data_dir / "secrets.key",  # never /etc/hangar; one in extra wins
+    )
+    command = [HANGAR, "server", *command_line(options), *extra]
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL

@@ -32,14 +32,15 @@ ALLOWED: dict[str, set[str]] = {
     "control.operations": FOUNDATION | {"control.machines", "control.deploy"},
     "control.supervision": FOUNDATION | {"control.machines"},
     "api": SHARED | {"store", "builder.archive", "control"} | CONTROL_ROOMS,
-    "server": SHARED | ADAPTERS | {"api", "control"} | CONTROL_ROOMS,
+    "server": SHARED | ADAPTERS | {"api", "control", "server_options"} | CONTROL_ROOMS,
+    "server_options": set(),
     "package": set(),  # hangar/__init__.py
     "client": {"errors", "domain"},
     # The CLI reaches the platform only through the client; it shares the fly.toml
     # model, name rules and the archive format with the server, and `hangar server`
     # (cli.server_cmd) is the one command that runs the server in its own process.
     "cli": {"errors", "domain", "appconfig", "client", "builder.archive", "cli.server_cmd"},
-    "cli.server_cmd": {"server"},
+    "cli.server_cmd": {"server", "server_options"},
 }
 # Layers cut out of a larger one: they may also import what the larger one may.
 NARROWER = {"cli.server_cmd": "cli", "builder.archive": "builder"}

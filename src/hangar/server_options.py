@@ -1,0 +1,94 @@
+"""The options of `hangar server`, spelled once: each field is a flag and a HANGAR_* variable.
+
+`hangar server` takes its flags from these fields (cli/server_cmd.py), the
+server reads them (server.py), and the test harness writes its command line
+with `command_line` (tests/support/server.py). A flag `--http-port` is also
+read from `HANGAR_HTTP_PORT`; a flag given wins over the variable. Kept free
+of the server's imports so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Flag:
+    name: str
+    help: str
+    metavar: str | None = None
+    min: float | None = None
+
+    @property
+    def env_var(self) -> str:
+        return "HANGAR_" + self.name.removeprefix("--").upper().replace("-", "_")
+
+
+def _flag(default: Any, name: str, help: str, **more: Any) -> Any:
+    return field(default=default, metadata={"flag": Flag(name, help, **more)})
+
+
+@dataclass
+class ServerOptions:
+    data_dir: Path | None = _flag(
+        None,
+        "--data-dir",
+        "Where state is kept (default /var/lib/hangar as root, else ~/.local/share/hangar)",
+    )
+    host: str = _flag("127.0.0.1", "--host", "API address")
+    port: int = _flag(4280, "--port", "API port")
+    http_host: str = _flag("0.0.0.0", "--http-host", "Edge address")
+    http_port: int = _flag(80, "--http-port", "Edge port serving the apps")
+    domain: str = _flag("localhost", "--domain", "Apps answer at APP.<domain>")
+    database_url: str | None = _flag(
+        None, "--database-url", "postgresql://… (default SQLite in the data dir)"
+    )
+    secrets_key_file: Path | None = _flag(
+        None,
+        "--secrets-key-file",
+        "Fernet key encrypting app secrets, kept apart from the database; created (0600) "
+        "if missing (default /etc/hangar/secrets.key as root, else ~/.config/hangar/secrets.key)",
+    )
+    keep_images: int = _flag(
+        5,
+        "--keep-images",
+        "Keep the images of each app's last N releases; older ones are pruned after "
+        "each successful deploy",
+        metavar="N",
+        min=1,
+    )
+    smoke_window_s: float = _flag(
+        5.0,
+        "--smoke-window",
+        "Seconds a new machine must keep running after it passed its health checks",
+        metavar="S",
+        min=0,
+    )
+
+    @property
+    def state_dir(self) -> Path:
+        return self.data_dir or default_data_dir()
+
+
+def flags() -> list[tuple[str, Flag, Any]]:
+    """(field name, flag, default) of every option, in the order of the fields."""
+    return [(f.name, f.metadata["flag"], f.default) for f in fields(ServerOptions)]
+
+
+def command_line(options: ServerOptions) -> list[str]:
+    """The `hangar server` arguments that give `options` (defaults left out)."""
+    args: list[str] = []
+    for name, flag, default in flags():
+        value = getattr(options, name)
+        if value != default:
+            args += [flag.name, str(value)]
+    return args
+
+
+def default_data_dir() -> Path:
+    if os.geteuid() == 0:
+        return Path("/var/lib/hangar")
+    return Path.home() / ".local" / "share" / "hangar"

@@ -1,0 +1,54 @@
+"""`hangar server`'s options are spelled once: flags, HANGAR_* variables, the harness's command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hangar.cli import server_cmd
+from hangar.cli.main import cli
+from hangar.server_options import ServerOptions, command_line, flags
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """What `hangar server …` would serve with, without serving."""
+    seen: list[ServerOptions] = []
+    monkeypatch.setattr("hangar.server.serve", seen.append)
+    return seen
+
+
+def test_every_option_is_a_flag_and_a_hangar_variable():
+    names = {flag.name: flag.env_var for _, flag, _ in flags()}
+    assert names["--http-port"] == "HANGAR_HTTP_PORT"
+    assert names["--smoke-window"] == "HANGAR_SMOKE_WINDOW"
+    assert len(names) == len(ServerOptions.__dataclass_fields__)
+
+
+def test_flags_reach_the_server_as_the_options_they_name(served, tmp_path):
+    wanted = ServerOptions(data_dir=tmp_path, http_port=8080, keep_images=2, smoke_window_s=0.5)
+    result = CliRunner().invoke(cli, ["server", *command_line(wanted)])
+    assert result.exit_code == 0, result.output
+    assert served == [wanted]
+
+
+def test_variables_are_read_and_a_flag_wins_over_its_variable(served, monkeypatch):
+    monkeypatch.setenv("HANGAR_DOMAIN", "apps.example.com")
+    monkeypatch.setenv("HANGAR_PORT", "5000")
+    result = CliRunner().invoke(cli, ["server", "--port", "6000"])
+    assert result.exit_code == 0, result.output
+    assert (served[0].domain, served[0].port) == ("apps.example.com", 6000)
+
+
+def test_a_bad_value_is_a_usage_error_naming_the_flag(served):
+    result = CliRunner().invoke(cli, ["server", "--keep-images", "0"])
+    assert result.exit_code == 2
+    assert "--keep-images" in result.output and served == []
+
+
+def test_defaults_need_no_flags():
+    assert command_line(ServerOptions()) == []
+    assert isinstance(ServerOptions().state_dir, Path)
+    assert server_cmd.server.__doc__
