@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from hangar.appconfig.model import AppConfig
+from hangar.appconfig.stored import from_stored
 from hangar.control.apps import app_machines, app_named
 from hangar.control.machines.lifecycle import MachineOps, Target
 from hangar.control.platform import Platform
@@ -38,10 +39,7 @@ def take_snapshot(platform: Platform, app_name: str) -> Snapshot:
                 Release.app_id == app.id, Release.version.in_(set(machines.values()))
             )
         )
-        targets = {
-            r.version: Target(r.version, r.image, AppConfig.model_validate(r.config))
-            for r in releases
-        }
+        targets = {r.version: Target(r.version, r.image, from_stored(r.config)) for r in releases}
     return Snapshot(machines, targets, frozenset(m.id for m in every))
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hangar.appconfig.model import AppConfig
+from hangar.appconfig.stored import to_stored
 from hangar.control import leases
 from hangar.control.apps import app_machines, find_app
 from hangar.control.deploy.auto_rollback import Snapshot, restore, take_snapshot
@@ -173,7 +174,7 @@ class Deployer:
                     version=version,
                     status=ReleaseStatus.RUNNING,
                     image=image,
-                    config=request.config.model_dump(mode="json"),
+                    config=to_stored(request.config),
                     description=request.description,
                     user_email=request.user_email,
                     reason="",

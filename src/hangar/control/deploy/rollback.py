@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from hangar.appconfig.model import AppConfig
+from hangar.appconfig.stored import from_stored
 from hangar.control.apps import app_releases, find_app
 from hangar.control.deploy.engine import DeployRequest
 from hangar.control.platform import Platform
@@ -27,7 +27,7 @@ def rollback_request(
     return DeployRequest(
         app=app_name,
         user_email=user.email,
-        config=AppConfig.model_validate(config),
+        config=from_stored(config),
         image=image,
         description=f"Rollback to v{target_version}",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hangar.appconfig.model import AppConfig
+from hangar.appconfig.stored import from_stored
 from hangar.control.machines.lifecycle import Target
 from hangar.control.platform import Platform
 from hangar.domain.states import ReleaseStatus
@@ -46,7 +46,7 @@ def machine_release(session: Session, machine: Machine) -> Release:
 
 
 def target_of(release: Release) -> Target:
-    return Target(release.version, release.image, AppConfig.model_validate(release.config))
+    return Target(release.version, release.image, from_stored(release.config))
 
 
 def require_image(platform: Platform, target: Target) -> None:

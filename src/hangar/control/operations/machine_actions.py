@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from hangar.appconfig.model import AppConfig
+from hangar.appconfig.stored import from_stored
 from hangar.control import leases
 from hangar.control.apps import app_machines, find_app
 from hangar.control.machines.lifecycle import MachineOps, Target, backend_name
@@ -68,7 +69,7 @@ def _machine_and_config(
 
 def _release_config(session: Session, machine: Machine) -> AppConfig:
     release = machine_release(session, machine)
-    return AppConfig.model_validate(release.config)
+    return from_stored(release.config)
 
 
 def _release_image(platform: Platform, machine: Machine) -> str:

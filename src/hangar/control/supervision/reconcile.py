@@ -8,7 +8,7 @@ import shutil
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hangar.appconfig.model import AppConfig
+from hangar.appconfig.stored import from_stored
 from hangar.control import leases
 from hangar.control.machines.lifecycle import MachineOps, Target, backend_of
 from hangar.control.machines.specs import edge_check
@@ -59,7 +59,7 @@ def _newest_check(session: Session, app: App, machines: list[Machine]) -> CheckS
     release = session.scalar(
         select(Release).where(Release.app_id == app.id, Release.version == version)
     )
-    return edge_check(AppConfig.model_validate(release.config)) if release else None
+    return edge_check(from_stored(release.config)) if release else None
 
 
 def _interrupt_running_releases(platform: Platform) -> None:
@@ -113,8 +113,6 @@ def _machines_to_restore(platform: Platform) -> list[tuple[str, Target, str]]:
                 )
             )
             if release is not None:
-                target = Target(
-                    release.version, release.image, AppConfig.model_validate(release.config)
-                )
+                target = Target(release.version, release.image, from_stored(release.config))
                 found.append((machine.id, target, machine.region))
     return found
