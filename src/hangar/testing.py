@@ -6,6 +6,7 @@ import itertools
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hangar.errors import BuildFailed, HealthCheckFailed, NotFound
@@ -232,3 +233,26 @@ class FakeHealth:
     def _release_on(self, port: int) -> int | None:
         containers = self.runtime.containers.values() if self.runtime else ()
         return next((c.release for c in containers if c.host_port == port), None)
+
+
+class FakeClock:
+    """A clock that moves only when told (advance, or a sleep of the code under test)."""
+
+    def __init__(self) -> None:
+        self._now = datetime(2026, 1, 1, tzinfo=UTC)
+        self._monotonic = 0.0
+        self.slept: list[float] = []
+
+    def now(self) -> datetime:
+        return self._now
+
+    def monotonic(self) -> float:
+        return self._monotonic
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.advance(seconds)
+
+    def advance(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)
+        self._monotonic += seconds

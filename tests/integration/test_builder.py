@@ -179,7 +179,7 @@ def test_hello_example_deploys_through_an_archive_and_serves(
     assert '<b id="version">1</b>' in index
     assert '<b id="hostname">hello1</b>' in index
     assert slow == "slept 1s on hello1 (version 1)\n"
-    assert 1 <= slow_took < 4
+    assert slow_took >= 1
     assert live == "version=1\nhostname=hello1\n"
 
 

@@ -54,22 +54,18 @@ def test_tcp_and_http_checks_pass_on_a_listener() -> None:
 def test_the_failing_check_is_named() -> None:
     server = NamedServer("a1")
     check = CheckSpec("http", path="/fail", interval_s=0.05, timeout_s=0.5)
-    started = time.monotonic()
     try:
         with pytest.raises(HealthCheckFailed, match="HTTP 500"):
             wait_healthy(plain(server.port), [check], timeout_s=0.3)
     finally:
         server.close()
-    assert time.monotonic() - started < 2
 
 
 def test_a_machine_still_booting_is_tried_again_long_before_its_interval() -> None:
     """An app checked every 30 s must not wait 30 s for traffic because it booted late."""
     check = CheckSpec("http", path="/health", interval_s=30, timeout_s=1)
-    started = time.monotonic()
-    with late_listener(after_s=0.3) as port:
-        wait_healthy(plain(port), [check], timeout_s=60)
-    assert time.monotonic() - started < 10
+    with late_listener(after_s=0.3) as port:  # a wait of one interval would time out
+        wait_healthy(plain(port), [check], timeout_s=10)
 
 
 def test_a_late_listener_is_waited_for() -> None:
@@ -83,10 +79,15 @@ def test_a_refusing_port_fails_the_tcp_check() -> None:
 
 
 def test_a_stopped_container_ends_the_wait_at_once() -> None:
-    started = time.monotonic()
+    asked: list[bool] = []
+
+    def stopped() -> bool:
+        asked.append(False)
+        return False
+
     with pytest.raises(HealthCheckFailed):
-        wait_healthy(plain(free_port()), [TCP], timeout_s=30, running=lambda: False)
-    assert time.monotonic() - started < 2
+        wait_healthy(plain(free_port()), [TCP], timeout_s=30, running=stopped)
+    assert len(asked) == 1, "the check was tried again after the container stopped"
 
 
 # -- behind Docker's userland proxy -------------------------------------------------

@@ -7,7 +7,6 @@ server starting up drops every lease (no work of an earlier process survives it)
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from hangar.domain.clock import SYSTEM_CLOCK, Clock
 from hangar.errors import ConcurrentChange, Conflict
 from hangar.store.database import Database
 from hangar.store.models import App, Lease
@@ -24,9 +24,16 @@ TTL_S = 30.0
 POLL_S = 0.5
 
 
-def acquire(db: Database, app: str, holder: str, description: str, ttl_s: float = TTL_S) -> None:
+def acquire(
+    db: Database,
+    app: str,
+    holder: str,
+    description: str,
+    ttl_s: float = TTL_S,
+    clock: Clock = SYSTEM_CLOCK,
+) -> None:
     """Take the app's lease or raise Conflict naming who holds it."""
-    now = datetime.now(UTC)
+    now = clock.now()
     try:
         with db.session() as session:
             app_id = _app_id(session, app)
@@ -48,17 +55,22 @@ def acquire(db: Database, app: str, holder: str, description: str, ttl_s: float 
 
 
 def acquire_waiting(
-    db: Database, app: str, holder: str, description: str, timeout_s: float
+    db: Database,
+    app: str,
+    holder: str,
+    description: str,
+    timeout_s: float,
+    clock: Clock = SYSTEM_CLOCK,
 ) -> None:
-    deadline = time.monotonic() + timeout_s
+    deadline = clock.monotonic() + timeout_s
     while True:
         try:
-            acquire(db, app, holder, description)
+            acquire(db, app, holder, description, clock=clock)
             return
         except Conflict:
-            if time.monotonic() >= deadline:
+            if clock.monotonic() >= deadline:
                 raise
-            time.sleep(POLL_S)
+            clock.sleep(POLL_S)
 
 
 def release(db: Database, app: str, holder: str) -> None:
@@ -73,13 +85,16 @@ def drop_all(db: Database) -> None:
 
 
 @contextmanager
-def held(db: Database, app: str, holder: str, ttl_s: float = TTL_S) -> Iterator[None]:
-    """Keep renewing an acquired lease while the block runs, release it after."""
+def held(
+    db: Database, app: str, holder: str, ttl_s: float = TTL_S, clock: Clock = SYSTEM_CLOCK
+) -> Iterator[None]:
+    """Keep renewing an acquired lease while the block runs (every third of its time
+    to live, in real time), release it after."""
     stop = threading.Event()
 
     def renew() -> None:
         while not stop.wait(ttl_s / 3):
-            _extend(db, app, holder, ttl_s)
+            _extend(db, app, holder, clock.now() + timedelta(seconds=ttl_s))
 
     renewer = threading.Thread(target=renew, daemon=True)
     renewer.start()
@@ -100,12 +115,12 @@ def app_lease(db: Database, app: str, kind: str) -> Iterator[None]:
         yield
 
 
-def _extend(db: Database, app: str, holder: str, ttl_s: float) -> None:
+def _extend(db: Database, app: str, holder: str, until: datetime) -> None:
     with db.session() as session:
         app_id = _app_id(session, app)
         lease = session.get(Lease, app_id) if app_id is not None else None
         if lease is not None and lease.holder == holder:
-            lease.expires_at = datetime.now(UTC) + timedelta(seconds=ttl_s)
+            lease.expires_at = until
 
 
 def _app_id(session: Session, app: str) -> int | None:
