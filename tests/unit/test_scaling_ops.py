@@ -94,7 +94,7 @@ def test_bad_counts_and_apps_never_deployed_are_refused(fake_platform, tmp_path)
     with pytest.raises(InvalidInput, match="nothing to scale") as caught:
         start_scale_count(fake_platform, user, "fresh", 2)
     assert "deploy it first" in caught.value.hint
-    assert scale_show(fake_platform, user, "fresh").release is None
+    assert scale_show(fake_platform.db, user, "fresh").release is None
     assert len(machine_rows(fake_platform)) == 2
 
 
@@ -109,7 +109,7 @@ def test_another_users_app_cannot_be_scaled(fake_platform, tmp_path):
 
 def test_scale_show_counts_machines_and_reads_the_current_release(fake_platform, tmp_path):
     _deployed(fake_platform, tmp_path)
-    view = scale_show(fake_platform, user_named(fake_platform), "web")
+    view = scale_show(fake_platform.db, user_named(fake_platform), "web")
     assert (view.count, view.regions, view.release) == (2, {"local": 2}, 1)
     assert view.vm.memory_mb is None and view.restart.policy == "on-failure"
 

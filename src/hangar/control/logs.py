@@ -12,6 +12,7 @@ from hangar.control.apps import app_machines, find_app
 from hangar.control.platform import Platform
 from hangar.errors import HangarError, NotFound
 from hangar.ports import LogLine, LogStream
+from hangar.store.database import Database
 from hangar.store.models import User
 
 NEW_CONTAINER_LINES = 1000  # a container that appeared while following: all of its lines
@@ -23,7 +24,7 @@ def app_logs(
     """The last `tail` lines of every machine and of the platform about them, oldest first."""
     lines = [
         line
-        for container_id, mid in _containers(platform, user, app, machine_id)
+        for container_id, mid in _containers(platform.db, user, app, machine_id)
         for line in platform.runtime.logs(container_id, mid, tail=tail)
     ]
     lines += platform.platform_log.lines(app, machine_id, tail)
@@ -37,10 +38,10 @@ def follow_logs(
 
     Checks the app and machine before returning, so errors come before streaming.
     """
-    sources = _containers(platform, user, app, machine_id)
+    sources = _containers(platform.db, user, app, machine_id)
 
     def discover() -> list[tuple[str, str]]:
-        return _containers(platform, user, app, machine_id)
+        return _containers(platform.db, user, app, machine_id)
 
     return LogFollow(platform, _PlatformSource(app, machine_id), discover).start(sources, tail)
 
@@ -54,9 +55,9 @@ class _PlatformSource:
 
 
 def _containers(
-    platform: Platform, user: User, app_name: str, machine_id: str | None
+    db: Database, user: User, app_name: str, machine_id: str | None
 ) -> list[tuple[str, str]]:
-    with platform.db.session() as session:
+    with db.session() as session:
         machines = app_machines(session, find_app(session, app_name, user))
     if machine_id is not None:
         machines = [m for m in machines if m.id == machine_id]

@@ -36,7 +36,7 @@ router = APIRouter(prefix="/v1/apps/{name}", tags=["scale"])
 def show(
     name: str, user: User = Depends(current_user), p: Platform = Depends(platform)
 ) -> ScaleOut:
-    view = scale_show(p, user, name)
+    view = scale_show(p.db, user, name)
     return ScaleOut(
         app=view.app,
         count=view.count,
@@ -52,7 +52,7 @@ def plan(
     name: str, body: ScaleCount, user: User = Depends(current_user), p: Platform = Depends(platform)
 ) -> ScalePlanOut:
     """What `scale/count` would do now, without doing it."""
-    planned = plan_scale(p, user, name, body.count)
+    planned = plan_scale(p.db, user, name, body.count)
     return ScalePlanOut(
         app=name,
         current=planned.current,

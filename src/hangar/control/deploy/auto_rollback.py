@@ -10,8 +10,8 @@ from hangar.appconfig.model import AppConfig
 from hangar.appconfig.stored import from_stored
 from hangar.control.apps import app_machines, app_named
 from hangar.control.machines.lifecycle import MachineOps, Target
-from hangar.control.platform import Platform
 from hangar.domain.states import MachineState
+from hangar.store.database import Database
 from hangar.store.models import Release
 
 RESTORE_TIMEOUT_S = 120.0
@@ -27,8 +27,8 @@ class Snapshot:
     existing: frozenset[str] = frozenset()
 
 
-def take_snapshot(platform: Platform, app_name: str) -> Snapshot:
-    with platform.db.session() as session:
+def take_snapshot(db: Database, app_name: str) -> Snapshot:
+    with db.session() as session:
         app = app_named(session, app_name)
         if app is None:
             return Snapshot({}, {})

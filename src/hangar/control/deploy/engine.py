@@ -225,7 +225,7 @@ class Deployer:
         self, ops: MachineOps, request: DeployRequest, machines: list[Machine], target: Target
     ) -> None:
         strategy = strategy_named(request.strategy or target.config.deploy.strategy)
-        snapshot = take_snapshot(self.platform, request.app)
+        snapshot = take_snapshot(self.platform.db, request.app)
         try:
             strategy.roll(ops, machines, target)
         except HangarError as exc:

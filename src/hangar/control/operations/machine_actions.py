@@ -13,11 +13,12 @@ from hangar.control.machines.targets import machine_release
 from hangar.control.platform import Platform
 from hangar.domain.states import CheckStatus, MachineState
 from hangar.errors import Conflict, NotFound
+from hangar.store.database import Database
 from hangar.store.models import Machine, User
 
 
 def stop_machine(platform: Platform, user: User, app: str, machine_id: str) -> None:
-    machine, config = _machine_and_config(platform, user, app, machine_id)
+    machine, config = _machine_and_config(platform.db, user, app, machine_id)
     if machine.state == MachineState.STOPPED:
         return
     with leases.app_lease(platform.db, app, "machine stop"):
@@ -35,10 +36,10 @@ def _stop(platform: Platform, app: str, machine: Machine, config: AppConfig) -> 
 
 
 def start_machine(platform: Platform, user: User, app: str, machine_id: str) -> None:
-    machine, config = _machine_and_config(platform, user, app, machine_id)
+    machine, config = _machine_and_config(platform.db, user, app, machine_id)
     if machine.state == MachineState.STARTED:
         raise Conflict(f"machine {machine_id} is already started")
-    target = Target(machine.release_version, _release_image(platform, machine), config)
+    target = Target(machine.release_version, _release_image(platform.db, machine), config)
     with leases.app_lease(platform.db, app, "machine start"):
         if machine.container_id:
             platform.runtime.remove(machine.container_id)
@@ -48,15 +49,15 @@ def start_machine(platform: Platform, user: User, app: str, machine_id: str) -> 
 
 
 def destroy_machine(platform: Platform, user: User, app: str, machine_id: str) -> None:
-    machine, config = _machine_and_config(platform, user, app, machine_id)
+    machine, config = _machine_and_config(platform.db, user, app, machine_id)
     with leases.app_lease(platform.db, app, "machine destroy"):
         MachineOps(platform).destroy(app, machine, config)
 
 
 def _machine_and_config(
-    platform: Platform, user: User, app_name: str, machine_id: str
+    db: Database, user: User, app_name: str, machine_id: str
 ) -> tuple[Machine, AppConfig]:
-    with platform.db.session() as session:
+    with db.session() as session:
         app = find_app(session, app_name, user)
         for machine in app_machines(session, app):
             if machine.id == machine_id:
@@ -72,6 +73,6 @@ def _release_config(session: Session, machine: Machine) -> AppConfig:
     return from_stored(release.config)
 
 
-def _release_image(platform: Platform, machine: Machine) -> str:
-    with platform.db.session() as session:
+def _release_image(db: Database, machine: Machine) -> str:
+    with db.session() as session:
         return machine_release(session, machine).image

@@ -30,6 +30,7 @@ from hangar.domain.restart_policy import RestartPolicy
 from hangar.domain.scaling import MachineSlot, ScalePlan, check_count, plan_count
 from hangar.domain.vm_sizes import VmResources
 from hangar.errors import HangarError, InvalidInput, NotFound
+from hangar.store.database import Database
 from hangar.store.models import App, User
 
 
@@ -45,8 +46,8 @@ class ScaleView:
     restart: RestartPolicy
 
 
-def scale_show(platform: Platform, user: User, app_name: str) -> ScaleView:
-    with platform.db.session() as session:
+def scale_show(db: Database, user: User, app_name: str) -> ScaleView:
+    with db.session() as session:
         app = find_app(session, app_name, user)
         machines = app_machines(session, app)
         try:
@@ -63,10 +64,10 @@ def scale_show(platform: Platform, user: User, app_name: str) -> ScaleView:
     )
 
 
-def plan_scale(platform: Platform, user: User, app_name: str, count: int) -> ScalePlan:
+def plan_scale(db: Database, user: User, app_name: str, count: int) -> ScalePlan:
     """What `scale count` would do; refuses a bad count or an app never deployed."""
     check_count(count)
-    with platform.db.session() as session:
+    with db.session() as session:
         app = find_app(session, app_name, user)
         current_release(session, app)
         return plan_count(_slots(session, app), count)
@@ -74,7 +75,7 @@ def plan_scale(platform: Platform, user: User, app_name: str, count: int) -> Sca
 
 def start_scale_count(platform: Platform, user: User, app_name: str, count: int) -> EventLog:
     """Check everything, then scale in the background under the app's lease."""
-    plan_scale(platform, user, app_name, count)
+    plan_scale(platform.db, user, app_name, count)
     return start_operation(
         platform, app_name, "scale", lambda ops: scale_count(ops, app_name, count)
     )

@@ -16,6 +16,7 @@ from hangar.control.platform import Platform
 from hangar.domain.states import MachineState, ReleaseStatus
 from hangar.errors import HangarError
 from hangar.ports import CheckSpec, Route
+from hangar.store.database import Database
 from hangar.store.models import App, Machine, Release
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ RESTART_TIMEOUT_S = 60.0
 def reconcile(platform: Platform) -> None:
     leases.drop_all(platform.db)  # no change of an earlier server process survives it
     shutil.rmtree(platform.settings.uploads_dir, ignore_errors=True)  # nor its uploads
-    _interrupt_running_releases(platform)
+    _interrupt_running_releases(platform.db)
     broken = _machines_to_restore(platform)
     platform.edge.sync(desired_routes(platform))  # before orphans go: the edge may route to one
     _remove_orphan_containers(platform)
@@ -62,8 +63,8 @@ def _newest_check(session: Session, app: App, machines: list[Machine]) -> CheckS
     return edge_check(from_stored(release.config)) if release else None
 
 
-def _interrupt_running_releases(platform: Platform) -> None:
-    with platform.db.session() as session:
+def _interrupt_running_releases(db: Database) -> None:
+    with db.session() as session:
         for release in session.scalars(
             select(Release).where(Release.status == ReleaseStatus.RUNNING)
         ):
