@@ -58,6 +58,42 @@ def untested(modules: dict[str, Path]) -> list[str]:
     ]
 
 
+def platform_takers(paths: list[Path]) -> tuple[int, int]:
+    """Functions with a `Platform` parameter, and those that only pass it on."""
+    taking = passing = 0
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            arguments = node.args.args + node.args.kwonlyargs
+            named = [
+                a.arg for a in arguments if a.annotation and ast.unparse(a.annotation) == "Platform"
+            ]
+            if not named:
+                continue
+            taking += 1
+            passing += not any(
+                isinstance(n, ast.Attribute)
+                and isinstance(n.value, ast.Name)
+                and n.value.id == named[0]
+                for n in ast.walk(node)
+            )
+    return taking, passing
+
+
+def unreached(modules: dict[str, Path], tests: Path) -> list[str]:
+    """Modules that no test file under `tests` imports, directly or through other modules."""
+    seen: set[str] = set()
+    todo = [name for path in tests.rglob("*.py") for name in imported_names(path)]
+    while todo:
+        name = todo.pop()
+        if name in modules and name not in seen:
+            seen.add(name)
+            todo.extend(imported_names(modules[name]))
+            todo.extend(n for n in modules if n.startswith(name + "."))
+    return [n for n, p in modules.items() if p.name != "__init__.py" and n not in seen]
+
+
 def percentile(values: list[int], fraction: float) -> int:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -76,7 +112,11 @@ def main() -> None:
         f"p90 {percentile(lengths, 0.9)}, max {max(lengths)}"
     )
     print(f"largest module: {largest[0]} ({len(largest[1].read_text().splitlines())} lines)")
-    print(f"modules no test imports: {len(missing)}")
+    taking, passing = platform_takers(list(modules.values()))
+    print(f"functions taking Platform: {taking} (only passing it on: {passing})")
+    unreachable = unreached(modules, TESTS / "unit")
+    print(f"modules no unit test reaches (imports, directly or not): {len(unreachable)}")
+    print(f"modules no test imports directly: {len(missing)}")
     for name in missing:
         print(f"  {name}")
 
