@@ -107,6 +107,10 @@ class Runtime(Protocol):
         """The `repository:tag` references of `repository` present on the engine."""
         ...
 
+    def image_id(self, ref: str) -> str | None:
+        """The full id (`sha256:…`) of the local image `ref` names (tag, id, id prefix)."""
+        ...
+
     def image_parent(self, image_id: str) -> str | None:
         """The id of the image `image_id` was built on; None if none, or no such image."""
         ...

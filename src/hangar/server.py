@@ -51,6 +51,7 @@ def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
         options.http_port,
         keep_images=options.keep_images,
         smoke_window_s=options.smoke_window_s,
+        allowed_images=options.images_allowed,
     )
     runtime = DockerRuntime(instance=instance_id(data_dir))
     secrets = SecretStore(db, box)

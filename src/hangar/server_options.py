@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from hangar.domain.image_names import BASE_IMAGES
+
 
 @dataclass(frozen=True)
 class Flag:
@@ -67,6 +69,17 @@ class ServerOptions:
         metavar="S",
         min=0,
     )
+
+    allowed_images: str = _flag(
+        ",".join(BASE_IMAGES),
+        "--allowed-images",
+        "Images any app may deploy with `hangar deploy --image`, comma-separated (an app "
+        "may always deploy the images of its own releases)",
+    )
+
+    @property
+    def images_allowed(self) -> tuple[str, ...]:
+        return tuple(ref.strip() for ref in self.allowed_images.split(",") if ref.strip())
 
     @property
     def state_dir(self) -> Path:

@@ -123,6 +123,12 @@ class FakeRuntime:
     def image_tags(self, repository: str) -> set[str]:
         return {ref for ref in self.images if ref.startswith(f"{repository}:")}
 
+    def image_id(self, ref: str) -> str | None:
+        """An image's id is `sha256:` + the reference it was added under."""
+        if ref.startswith("sha256:"):
+            return ref if ref in self.images or ref.removeprefix("sha256:") in self.images else None
+        return f"sha256:{ref}" if ref in self.images else None
+
     def image_parent(self, image_id: str) -> str | None:
         return self.image_parents.get(image_id)
 

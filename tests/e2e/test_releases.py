@@ -76,7 +76,7 @@ def test_deploy_an_existing_image_without_building(cli, server, app):
     assert "Building" not in result.stdout
     assert _releases(cli, name)[0][:2] == (2, "complete")
     missing = cli("deploy", "--image", "hangar/nothing:here", cwd=project)
-    assert missing.returncode == 1 and "does not exist" in missing.stderr
+    assert missing.returncode == 1 and "is not one" in missing.stderr
     assert len(_releases(cli, name)) == 2
 
 

@@ -319,3 +319,13 @@ def test_an_image_knows_the_image_it_was_built_on(
         assert runtime.image_parent("sha256:" + "0" * 64) is None
     finally:
         docker_client.images.remove(built.id, force=True)
+
+
+def test_an_image_reference_resolves_to_its_full_id(
+    runtime: DockerRuntime, docker_client: docker.DockerClient, base_image: str
+) -> None:
+    full_id = docker_client.images.get(base_image).id
+    assert runtime.image_id(base_image) == full_id
+    assert runtime.image_id(full_id) == full_id
+    assert runtime.image_id(full_id.removeprefix("sha256:")[:12]) == full_id
+    assert runtime.image_id(f"hangar-test/missing-{uuid.uuid4().hex[:8]}:1") is None

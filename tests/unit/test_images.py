@@ -24,7 +24,7 @@ from hangar.control.operations.destroy import destroy_app
 from hangar.control.supervision.reconcile import desired_routes
 from hangar.domain.image_names import is_release_image, release_image
 from hangar.errors import RuntimeFailure
-from hangar.store.models import Release, User
+from hangar.store.models import App, Release, User
 from hangar.testing import FakeBuilder
 from tests.support.platform import http_config
 
@@ -332,10 +332,9 @@ def test_an_image_another_app_was_deployed_with_is_kept(fake_platform, tmp_path)
     deployer = Deployer(fake_platform)
     deploy_now(deployer, tmp_path)
     first = _release_images(fake_platform)[0]
-    request = DeployRequest(
-        app="other", user_email="dev@example.com", config=http_config("other"), image=first
-    )
-    assert deployer.run_sync(request).status == "complete"
+    with fake_platform.db.session() as session:  # a release from before `--image` was limited
+        other = session.scalar(select(App).where(App.name == "other"))
+        session.add(Release(app_id=other.id, version=1, status="complete", image=first, config={}))
     for _ in range(2):
         deploy_now(deployer, tmp_path)
     assert first in fake_platform.runtime.images

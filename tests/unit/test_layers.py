@@ -33,7 +33,7 @@ ALLOWED: dict[str, set[str]] = {
     "control.supervision": FOUNDATION | {"control.machines"},
     "api": SHARED | {"store", "builder.archive", "control"} | CONTROL_ROOMS,
     "server": SHARED | ADAPTERS | {"api", "control", "server_options"} | CONTROL_ROOMS,
-    "server_options": set(),
+    "server_options": {"domain"},
     "package": set(),  # hangar/__init__.py
     "client": {"errors", "domain"},
     # The CLI reaches the platform only through the client; it shares the fly.toml

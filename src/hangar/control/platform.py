@@ -8,6 +8,7 @@ from pathlib import Path
 from hangar.control.background import Background
 from hangar.control.platform_log import PlatformLog
 from hangar.control.secrets import SecretStore
+from hangar.domain.image_names import BASE_IMAGES
 from hangar.ports import Builder, Edge, HealthProbe, Runtime
 from hangar.store.database import Database
 
@@ -20,6 +21,7 @@ class Settings:
     drain_timeout_s: float = 30.0
     smoke_window_s: float = 5.0  # a machine must keep running this long after its checks pass
     keep_images: int = 5  # release images kept per app (see control/images.py)
+    allowed_images: tuple[str, ...] = BASE_IMAGES  # deployable by any app with --image
 
     def app_url(self, app: str) -> str:
         port = "" if self.http_port == 80 else f":{self.http_port}"

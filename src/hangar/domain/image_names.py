@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 _TAG_PREFIX = "deployment-"
+BASE_IMAGES = ("hangar/busybox:1", "hangar/python:3")  # made locally by scripts/base-image.sh
 
 
 def release_repository(app: str) -> str:

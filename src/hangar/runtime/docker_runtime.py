@@ -137,6 +137,13 @@ class DockerRuntime:
         tags = (tag for summary in summaries for tag in summary.get("RepoTags") or ())
         return {tag for tag in tags if tag.startswith(f"{repository}:")}
 
+    def image_id(self, ref: str) -> str | None:
+        with docker_errors(f"inspecting image {ref}"):
+            try:
+                return str(self._client.images.get(ref).id)
+            except docker.errors.NotFound:
+                return None
+
     def image_parent(self, image_id: str) -> str | None:
         with docker_errors(f"inspecting image {image_id}"):
             try:

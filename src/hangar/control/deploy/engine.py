@@ -22,6 +22,7 @@ from hangar.appconfig.stored import to_stored
 from hangar.control import leases
 from hangar.control.apps import app_machines, find_app
 from hangar.control.deploy.auto_rollback import Snapshot, restore, take_snapshot
+from hangar.control.deploy.image_policy import check_deployable
 from hangar.control.deploy.release_command import run_release_command
 from hangar.control.deploy.strategies.registry import strategy_named
 from hangar.control.events import EventLog
@@ -141,11 +142,7 @@ class Deployer:
 
     def _build(self, deployment: Deployment, request: DeployRequest) -> str:
         if request.image is not None:
-            if not self.platform.runtime.image_exists(request.image):
-                raise NotFound(
-                    f"image {request.image!r} does not exist on this server",
-                    hint="build it first, or deploy from a folder with a Dockerfile",
-                )
+            check_deployable(self.platform, request.app, request.image)
             return request.image
         assert request.context_dir is not None
         tag = release_image(request.app, deployment.id)
