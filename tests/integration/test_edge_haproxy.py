@@ -6,6 +6,7 @@ import contextlib
 import http.client
 import os
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -76,6 +77,27 @@ def test_host_in_the_404_page_is_sanitised(edge: HAProxyEdge) -> None:
     status, body = get(edge.http_port, "x<script>.localhost")
     assert status == 404
     assert "<script>" not in body
+
+
+def raw_status(port: int, head: bytes) -> int:
+    """The status HAProxy answers to a hand-written request head (headers as given)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head)
+        answer = sock.recv(4096)
+    return int(answer.split(b" ", 2)[1])
+
+
+@pytest.mark.haproxy
+def test_a_host_list_or_a_second_host_is_refused_not_routed(
+    edge: HAProxyEdge, servers: dict[str, NamedServer]
+) -> None:
+    edge.sync([Route("web", "web.localhost", (Backend("a1", servers["a1"].port),))])
+    port = edge.http_port
+    assert raw_status(port, b"GET / HTTP/1.1\r\nHost: web.localhost\r\n\r\n") == 200
+    listed = b"GET / HTTP/1.1\r\nHost: evil.example.com, web.localhost\r\n\r\n"
+    twice = b"GET / HTTP/1.1\r\nHost: evil.example.com\r\nHost: web.localhost\r\n\r\n"
+    assert raw_status(port, listed) == 400
+    assert raw_status(port, twice) == 400
 
 
 @pytest.mark.haproxy

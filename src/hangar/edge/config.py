@@ -136,7 +136,12 @@ def _frontend_section(bind_host: str, bind_port: int, paths: EdgePaths) -> str:
     return (
         "frontend http\n"
         f"    bind {bind_host}:{bind_port}\n"
-        "    http-request set-var(txn.host) req.hdr(host),host_only,lower,regsub([^a-z0-9.-],_,g)\n"
+        # One Host, naming one host: a list ("evil, app") or a second Host is refused,
+        # so no request reaches an app under another name (req.hdr splits at commas).
+        "    http-request deny deny_status 400 if { req.fhdr_cnt(host) gt 1 }\n"
+        "    http-request deny deny_status 400 if { req.fhdr(host) -m sub , }\n"
+        "    http-request set-var(txn.host)"
+        " req.fhdr(host),host_only,lower,regsub([^a-z0-9.-],_,g)\n"
         f"    http-request disable-l7-retry unless {{ method {IDEMPOTENT_METHODS} }}\n"
         f"    use_backend %[var(txn.host),map({paths.host_map})]\n"
         f"    default_backend {NOT_FOUND_BACKEND}\n"
