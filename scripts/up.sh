@@ -17,6 +17,8 @@ hangar() { "$ROOT/.venv/bin/hangar" "$@"; }
 if ! curl -fsS "$API_URL/healthz" >/dev/null 2>&1; then
   echo "==> Starting hangar server (log: $LOG_DIR/server.log)"
   mkdir -p "$LOG_DIR" "$DATA_DIR"
+  chmod 700 "$LOG_DIR" "$DATA_DIR"
+  touch "$LOG_DIR/server.log" && chmod 600 "$LOG_DIR/server.log"
   nohup "$ROOT/.venv/bin/hangar" server --data-dir "$DATA_DIR" --http-port "$HTTP_PORT" \
     >"$LOG_DIR/server.log" 2>&1 </dev/null &
   echo $! >/run/hangar-server.pid

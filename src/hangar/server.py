@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from pathlib import Path
 
 import uvicorn
@@ -36,6 +37,7 @@ def instance_id(data_dir: Path) -> str:
 def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
     data_dir = options.state_dir
     data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o700)  # also a data dir made by an earlier, looser version
     box = SecretBox.from_file(options.secrets_key_file or default_key_file())
     db = Database(options.database_url or sqlite_url(data_dir))
     db.migrate()
@@ -63,6 +65,7 @@ def serve(options: ServerOptions) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    os.umask(0o077)  # the store, keys, logs and uploads: readable by this user only
     platform, edge = build_platform(options)
     reconcile(platform)
     supervisor = EdgeSupervisor(edge)

@@ -156,3 +156,11 @@ def test_wrong_password(cli):
     result = cli("auth", "login", "--email", "dev@example.com", "--password", "not-it")
     _fails(result, "wrong email or password")
     cli.ok("auth", "whoami")
+
+
+def test_the_store_and_the_data_dir_are_this_users_only(cli, server):
+    cli.ok("apps", "list")  # the store has been written
+    assert server.data_dir.stat().st_mode & 0o777 == 0o700
+    made = [p for p in server.data_dir.rglob("*") if p.name.startswith("hangar.db")]
+    assert made, "no state store in the data dir"
+    assert {p.name: p.stat().st_mode & 0o077 for p in made} == {p.name: 0 for p in made}
