@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import httpx
 import pytest
@@ -13,17 +12,7 @@ from hangar.control.logs import follow_logs
 from hangar.server import STREAM_GRACE_S, ApiServer, run_api
 from tests.support.backends import free_port
 from tests.support.platform import deploy_now, http_config, setup_app, user_named
-
-WAIT_S = 15.0  # how long a test waits for what it expects before it fails
-
-
-def eventually(condition, timeout_s: float = WAIT_S) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
+from tests.support.waiting import WAIT_S, wait_until
 
 
 def nothing_left(platform) -> bool:
@@ -52,11 +41,11 @@ def test_a_closed_follow_stops_its_threads_and_closes_its_streams(deployed):
 
     follow.close()
 
-    assert eventually(lambda: nothing_left(deployed)), deployed.background.running()
+    assert wait_until(lambda: nothing_left(deployed)), deployed.background.running()
 
 
 def test_a_client_that_goes_away_ends_its_follow_on_the_server(deployed):
-    with _serving(deployed) as api_url:
+    with _Serving(deployed) as api_url:
         headers = _signed_in(api_url)
         url = f"{api_url}/v1/apps/web/logs?follow=true"
         with httpx.stream("GET", url, headers=headers, timeout=10) as response:
@@ -64,7 +53,7 @@ def test_a_client_that_goes_away_ends_its_follow_on_the_server(deployed):
             assert "log of" in next(response.iter_lines())
             assert deployed.background.held() == 1
         # the connection is closed here, as Ctrl-C on `hangar logs -f` closes it
-        assert eventually(lambda: nothing_left(deployed)), deployed.background.running()
+        assert wait_until(lambda: nothing_left(deployed)), deployed.background.running()
 
 
 def test_shutdown_with_a_follow_open_ends_promptly_and_leaves_nothing(deployed):
@@ -73,7 +62,7 @@ def test_shutdown_with_a_follow_open_ends_promptly_and_leaves_nothing(deployed):
     serving = threading.Thread(target=run_api, args=(api,), daemon=True)
     serving.start()
     api_url = f"http://127.0.0.1:{port}"
-    assert eventually(lambda: _answers(api_url))
+    assert wait_until(lambda: _answers(api_url))
     headers = _signed_in(api_url)
     with httpx.stream("GET", f"{api_url}/v1/apps/web/logs?follow=true", headers=headers) as live:
         next(live.iter_lines())
@@ -91,11 +80,7 @@ def test_shutdown_waits_for_running_work_and_names_what_outlives_it():
 
     assert background.shutdown(timeout_s=0.2) == ["deploy-stuck"]
     release.set()
-    assert eventually(lambda: background.running() == [])
-
-
-def _serving(platform):
-    return _Serving(platform)
+    assert wait_until(lambda: background.running() == [])
 
 
 class _Serving:
@@ -109,7 +94,7 @@ class _Serving:
     def __enter__(self) -> str:
         self.thread.start()
         url = f"http://127.0.0.1:{self.port}"
-        assert eventually(lambda: _answers(url))
+        assert wait_until(lambda: _answers(url))
         return url
 
     def __exit__(self, *_exc: object) -> None:

@@ -1,7 +1,5 @@
 """The app lease, on a clock that moves only when the test says so."""
 
-import threading
-
 import pytest
 from sqlalchemy import select
 
@@ -10,8 +8,7 @@ from hangar.errors import Conflict
 from hangar.store.models import Lease
 from hangar.testing import FakeClock
 from tests.support.platform import setup_app
-
-WAIT_S = 15.0  # how long a test waits for the renewer thread before it fails
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture
@@ -83,12 +80,10 @@ def _holder(db) -> str:
 
 def _renewed_past(db, clock) -> bool:
     """Whether the renewer moved the expiry past the clock's now (waits for its thread)."""
-    done = threading.Event()
-    for _ in range(int(WAIT_S / 0.05)):
+
+    def renewed() -> bool:
         with db.session() as session:
             expires = session.scalar(select(Lease.expires_at))
-        if expires.replace(tzinfo=clock.now().tzinfo) > clock.now():
-            done.set()
-            break
-        done.wait(0.05)
-    return done.is_set()
+        return expires.replace(tzinfo=clock.now().tzinfo) > clock.now()
+
+    return wait_until(renewed)

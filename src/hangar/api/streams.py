@@ -19,13 +19,11 @@ Item = dict[str, Any] | Event | None
 
 def ndjson(items: Iterable[Item], on_end: Callable[[], None] | None = None) -> StreamingResponse:
     """Stream `items`; `on_end` runs however the response ends (done, client gone, shutdown)."""
-    if on_end is None:
-        return StreamingResponse(_lines(items), media_type=NDJSON)
     return _OwnedStream(_lines(items), on_end)
 
 
 class _OwnedStream(StreamingResponse):
-    def __init__(self, content: Iterator[bytes], on_end: Callable[[], None]) -> None:
+    def __init__(self, content: Iterator[bytes], on_end: Callable[[], None] | None) -> None:
         super().__init__(content, media_type=NDJSON)
         self._on_end = on_end
 
@@ -33,7 +31,8 @@ class _OwnedStream(StreamingResponse):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            self._on_end()
+            if self._on_end is not None:
+                self._on_end()
 
 
 def _lines(items: Iterable[Item]) -> Iterator[bytes]:
