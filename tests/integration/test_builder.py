@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import io
-import re
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import docker
@@ -21,11 +20,9 @@ from hangar.builder.docker_builder import DockerBuilder
 from hangar.errors import BuildFailed, InvalidInput
 from hangar.ports import ContainerSpec
 from hangar.runtime.docker_runtime import DockerRuntime
-from tests.integration.conftest import BASE_IMAGE, REPO
+from tests.integration.conftest import BASE_IMAGE, REPO, Log, context
 
 pytestmark = pytest.mark.docker
-
-LAYER_ID = re.compile(r"^ ---> ([0-9a-f]{12})$")
 
 
 @pytest.fixture
@@ -36,45 +33,6 @@ def runtime(docker_client: docker.DockerClient) -> DockerRuntime:
 @pytest.fixture
 def builder(docker_client: docker.DockerClient, base_image: str) -> DockerBuilder:
     return DockerBuilder(docker_client)
-
-
-class Log(list[str]):
-    """An on_line callback that records each line and when it arrived."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.arrivals: dict[str, float] = {}
-
-    def __call__(self, line: str) -> None:
-        self.append(line)
-        self.arrivals.setdefault(line, time.monotonic())
-
-
-@pytest.fixture
-def log(runtime: DockerRuntime, docker_client: docker.DockerClient) -> Iterator[Log]:
-    """The build log; afterwards removes the layers the build made (a failed build's too)."""
-    lines = Log()
-    yield lines
-    base_id = docker_client.images.get(BASE_IMAGE).id or ""
-    layers = [m.group(1) for m in map(LAYER_ID.match, lines) if m]
-    for layer in reversed(layers):
-        if not base_id.removeprefix("sha256:").startswith(layer):
-            runtime.remove_image(layer)
-
-
-@pytest.fixture
-def tag(runtime: DockerRuntime) -> Iterator[str]:
-    name = f"hangar-test-{uuid.uuid4().hex[:10]}:1"
-    yield name
-    runtime.remove_image(name)
-    assert not runtime.image_exists(name)
-
-
-def context(tmp_path: Path, dockerfile: str, files: dict[str, str] | None = None) -> Path:
-    (tmp_path / "Dockerfile").write_text(dockerfile)
-    for name, text in (files or {}).items():
-        (tmp_path / name).write_text(text)
-    return tmp_path
 
 
 def test_build_streams_lines_as_they_come_and_returns_the_image_id(

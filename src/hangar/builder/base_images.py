@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-FROM_LINE = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(?P<image>\S+)(?:\s+AS\s+(?P<alias>\S+))?", re.I)
+from hangar.builder.dockerfile import instructions
+
+_FROM = re.compile(r"^(?:--\S+\s+)*(?P<image>\S+)(?:\s+AS\s+(?P<alias>\S+))?", re.I)
 
 
 def base_images(dockerfile: Path) -> list[str]:
@@ -16,9 +18,9 @@ def base_images(dockerfile: Path) -> list[str]:
     """
     images: list[str] = []
     stages: set[str] = set()
-    for line in _logical_lines(dockerfile.read_text(encoding="utf-8")):
-        match = FROM_LINE.match(line)
-        if match is None:
+    for instruction in instructions(dockerfile.read_text(encoding="utf-8")):
+        match = _FROM.match(instruction.arguments)
+        if instruction.keyword != "FROM" or match is None:
             continue
         image = match["image"]
         if image != "scratch" and image.lower() not in stages and "$" not in image:
@@ -26,9 +28,3 @@ def base_images(dockerfile: Path) -> list[str]:
         if match["alias"]:
             stages.add(match["alias"].lower())
     return images
-
-
-def _logical_lines(text: str) -> list[str]:
-    """Join backslash-continued lines; drop comments."""
-    joined = re.sub(r"\\\r?\n", " ", text)
-    return [line for line in joined.splitlines() if not line.lstrip().startswith("#")]

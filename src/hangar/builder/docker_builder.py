@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,10 @@ import requests
 from hangar.builder.archive import require_dockerfile
 from hangar.builder.base_images import base_images
 from hangar.builder.build_log import BuildLog
+from hangar.builder.egress import EgressPolicy, host_policy
+from hangar.builder.local_sources import LocalSources
+from hangar.builder.remote_add import localise_remote_adds
+from hangar.builder.sandbox import BuildSandbox
 from hangar.errors import BuildFailed
 from hangar.runtime.docker_errors import connect, docker_errors, explain, translate
 
@@ -27,14 +32,22 @@ class DockerBuilder:
 
     Uses the engine's classic builder with `pull=False`: base images must exist
     locally (no registry is reachable here). The docker SDK packs the folder
-    itself, honouring its .dockerignore.
+    itself, honouring its .dockerignore. `RUN` steps run in the build sandbox;
+    remote `ADD` sources are fetched under `fetch_policy` (the host's egress
+    policy unless a test says otherwise) and the Dockerfile in `context_dir`
+    is rewritten to take the checked copies.
     """
 
     def __init__(
-        self, client: docker.DockerClient | None = None, timeout_s: int = BUILD_TIMEOUT_S
+        self,
+        client: docker.DockerClient | None = None,
+        timeout_s: int = BUILD_TIMEOUT_S,
+        fetch_policy: Callable[[], EgressPolicy] = host_policy,
     ) -> None:
         self._client = client or connect()
         self._timeout_s = timeout_s
+        self._fetch_policy = fetch_policy
+        self._sandbox = BuildSandbox(self._client)
 
     def close(self) -> None:
         self._client.close()
@@ -55,15 +68,26 @@ class DockerBuilder:
         """
         require_dockerfile(context_dir, dockerfile)
         self._require_base_images(context_dir / dockerfile, tag)
+        network = self._sandbox.ensure(host_policy())
         log = BuildLog(on_line)
-        self._stream_build(context_dir, tag, log, dockerfile, args or {})
+        with tempfile.TemporaryDirectory(prefix="hangar-add-") as workdir, LocalSources() as served:
+            localise_remote_adds(
+                context_dir / dockerfile, Path(workdir), served, self._fetch_policy(), on_line
+            )
+            self._stream_build(context_dir, tag, log, dockerfile, args or {}, network)
         log.flush()
         if log.error is not None:
             raise log.failure(tag, log.error)
         return log.image_id or self._image_id(tag)
 
     def _stream_build(
-        self, context_dir: Path, tag: str, log: BuildLog, dockerfile: str, args: dict[str, str]
+        self,
+        context_dir: Path,
+        tag: str,
+        log: BuildLog,
+        dockerfile: str,
+        args: dict[str, str],
+        network: str,
     ) -> None:
         try:
             chunks = self._client.api.build(
@@ -75,6 +99,7 @@ class DockerBuilder:
                 forcerm=True,
                 decode=True,
                 pull=False,
+                network_mode=network,
                 timeout=self._timeout_s,
             )
             for chunk in chunks:
