@@ -30,3 +30,31 @@ def fake_platform(db, tmp_path) -> Platform:
         settings=Settings(tmp_path, "localhost", 8088, smoke_window_s=0.0),
         secrets=SecretStore(db, SecretBox(Fernet.generate_key())),
     )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Remove app networks that no container refers to (servers under test leave them)."""
+    if session.config.option.collectonly:
+        return
+    try:
+        import docker
+
+        client = docker.from_env()
+        client.ping()
+    except Exception:  # no engine: the unit tests alone ran
+        return
+    try:
+        remove_unused_app_networks(client)
+    finally:
+        client.close()
+
+
+def remove_unused_app_networks(client) -> None:  # type: ignore[no-untyped-def]
+    referred = {
+        name
+        for container in client.containers.list(all=True)
+        for name in container.attrs["NetworkSettings"]["Networks"]
+    }
+    for network in client.networks.list(filters={"label": "hangar.managed"}):
+        if network.name not in referred:
+            network.remove()

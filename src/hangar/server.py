@@ -55,7 +55,7 @@ def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
         smoke_window_s=options.smoke_window_s,
         allowed_images=options.images_allowed,
     )
-    runtime = DockerRuntime(instance=instance_id(data_dir))
+    runtime = DockerRuntime(instance=instance_id(data_dir), machine_subnets=options.machine_subnets)
     secrets = SecretStore(db, box)
     platform = Platform(db, runtime, DockerBuilder(), edge, HttpProbe(), settings, secrets)
     return platform, edge

@@ -9,7 +9,9 @@ of the server's imports so the CLI starts fast.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ class Flag:
     help: str
     metavar: str | None = None
     min: float | None = None
+    check: Callable[[Any], object] | None = None  # raises ValueError on a bad value
 
     @property
     def env_var(self) -> str:
@@ -77,6 +80,14 @@ class ServerOptions:
         "may always deploy the images of its own releases)",
     )
 
+    machine_subnets: str = _flag(
+        "10.201.0.0/16",
+        "--machine-subnets",
+        "Address range the apps' private networks are cut from, one /24 per app",
+        metavar="CIDR",
+        check=lambda value: _private_range(value),
+    )
+
     @property
     def images_allowed(self) -> tuple[str, ...]:
         return tuple(ref.strip() for ref in self.allowed_images.split(",") if ref.strip())
@@ -84,6 +95,12 @@ class ServerOptions:
     @property
     def state_dir(self) -> Path:
         return self.data_dir or default_data_dir()
+
+
+def _private_range(value: str) -> None:
+    network = ipaddress.ip_network(value)
+    if network.version != 4 or not network.is_private or network.prefixlen > 24:
+        raise ValueError(f"{value} is not a private IPv4 range of /24 or more, e.g. 10.201.0.0/16")
 
 
 def flags() -> list[tuple[str, Flag, Any]]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hangar.errors import BuildFailed, HealthCheckFailed, NotFound
+from hangar.errors import BuildFailed, HealthCheckFailed, NotFound, RuntimeFailure
 from hangar.ports import (
     Backend,
     CheckSpec,
@@ -95,6 +95,11 @@ class FakeRuntime:
 
     def remove(self, container_id: str) -> None:
         self.containers.pop(container_id, None)
+
+    def remove_app_network(self, app: str) -> None:
+        if any(info.app == app for info in self.containers.values()):
+            raise RuntimeFailure(f"the network of app {app} still has containers")
+        self.journal.append(f"remove network {app}")
 
     def inspect(self, container_id: str) -> ContainerInfo | None:
         info = self.containers.get(container_id)

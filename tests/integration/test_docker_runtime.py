@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import subprocess
 import threading
 import time
 import urllib.request
@@ -12,9 +14,10 @@ from typing import Any, TypeVar
 
 import docker
 import docker.errors
+import docker.types
 import pytest
 
-from hangar.errors import NotFound
+from hangar.errors import NotFound, RuntimeFailure
 from hangar.ports import (
     APP_LABEL,
     MACHINE_LABEL,
@@ -23,6 +26,7 @@ from hangar.ports import (
     ContainerInfo,
     ContainerSpec,
 )
+from hangar.runtime.app_networks import AppNetworks
 from hangar.runtime.docker_runtime import DockerRuntime
 from hangar.runtime.log_lines import split_lines, to_log_line
 from tests.integration.conftest import BASE_IMAGE
@@ -53,6 +57,7 @@ def new_app(runtime: DockerRuntime) -> Iterator[Callable[[], str]]:
         for info in runtime.list_managed(app):
             runtime.remove(info.container_id)
         assert runtime.list_managed(app) == []
+        runtime.remove_app_network(app)
 
 
 @pytest.fixture
@@ -270,6 +275,69 @@ def test_list_managed_filters_by_app(runtime: DockerRuntime, new_app: Callable[[
     assert [i.container_id for i in runtime.list_managed(app_b)] == [b1.container_id]
     everything = {i.container_id for i in runtime.list_managed()}
     assert {a1.container_id, a2.container_id, b1.container_id} <= everything
+
+
+def test_each_app_has_a_network_of_its_own_isolated_from_the_others(
+    runtime: DockerRuntime, new_app: Callable[[], str], docker_client: docker.DockerClient
+) -> None:
+    """Read from the engine's state: no traffic goes to container addresses."""
+    app_a, app_b = new_app(), new_app()
+    a1 = runtime.run(spec_for(app_a, "m1"))
+    a2 = runtime.run(spec_for(app_a, "m2", internal_port=None, shell="sleep 60"))
+    b1 = runtime.run(spec_for(app_b, "m1", internal_port=None, shell="sleep 60"))
+
+    def networks_of(info: ContainerInfo) -> set[str]:
+        attrs = docker_client.containers.get(info.container_id).attrs
+        return set(attrs["NetworkSettings"]["Networks"])
+
+    net_a, net_b = f"hangar-default-{app_a}", f"hangar-default-{app_b}"
+    assert networks_of(a1) == networks_of(a2) == {net_a}
+    assert networks_of(b1) == {net_b}
+    a, b = (docker_client.networks.get(name).attrs for name in (net_a, net_b))
+    assert (a["Labels"][APP_LABEL], b["Labels"][APP_LABEL]) == (app_a, app_b)
+    subnet_a, subnet_b = (ipaddress.ip_network(n["IPAM"]["Config"][0]["Subnet"]) for n in (a, b))
+    assert subnet_a in ipaddress.ip_network("10.201.0.0/16").subnets(new_prefix=24)
+    assert not subnet_a.overlaps(subnet_b)
+    isolation = subprocess.run(
+        ["iptables", "-S", "DOCKER-ISOLATION-STAGE-2"], capture_output=True, text=True, check=True
+    ).stdout
+    for network in (a, b):
+        assert f"-o br-{network['Id'][:12]} -j DROP" in isolation  # Docker's bridge isolation
+    assert eventually(lambda: http_get(a1.host_port or 0)) == b"ok\n"  # the edge's way in
+
+
+def test_an_app_network_goes_once_its_containers_are_removed(
+    runtime: DockerRuntime, app: str, docker_client: docker.DockerClient
+) -> None:
+    info = runtime.run(spec_for(app, internal_port=None, shell="sleep 60"))
+    runtime.remove(info.container_id)
+
+    runtime.remove_app_network(app)
+    runtime.remove_app_network(app)  # a second time is a no-op
+
+    assert docker_client.networks.list(names=[f"hangar-default-{app}"]) == []
+
+
+def test_app_subnets_skip_taken_ranges_and_say_when_the_pool_is_full(
+    docker_client: docker.DockerClient, new_app: Callable[[], str]
+) -> None:
+    instance = f"t{uuid.uuid4().hex[:8]}"
+    networks = AppNetworks(docker_client, instance, pool="10.202.0.0/23")
+    ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet="10.202.0.0/24")])
+    foreign = docker_client.networks.create(f"hangar-test-{instance}", ipam=ipam)
+    first, second = new_app(), new_app()
+    try:
+        made = docker_client.networks.get(networks.ensure(first))
+        assert made.attrs["IPAM"]["Config"][0]["Subnet"] == "10.202.1.0/24"
+        assert networks.ensure(first) == made.name  # found, not made again
+        with pytest.raises(
+            RuntimeFailure, match=re.escape("no free /24 left in 10.202.0.0/23")
+        ) as full:
+            networks.ensure(second)
+        assert "--machine-subnets" in (full.value.hint or "")
+    finally:
+        networks.remove(first)
+        foreign.remove()
 
 
 def test_missing_containers_inspect_to_none_and_remove_quietly(runtime: DockerRuntime) -> None:

@@ -405,6 +405,7 @@ def test_an_app_cannot_be_destroyed_while_it_deploys(fake_platform, tmp_path):
     gate.set()
     list(running.events.follow())
     destroy_app(fake_platform, user, "web")
+    assert fake_platform.runtime.journal[-1] == "remove network web"  # after its containers
 
 
 def test_only_the_last_deployments_are_kept_in_memory(fake_platform, tmp_path, monkeypatch):

@@ -48,6 +48,14 @@ def test_a_bad_value_is_a_usage_error_naming_the_flag(served):
     assert "--keep-images" in result.output and served == []
 
 
+@pytest.mark.parametrize("value", ["banana", "8.8.0.0/16", "10.1.2.0/25", "fd00::/48"])
+def test_machine_subnets_must_be_a_private_ipv4_range_of_a_24_or_more(served, value):
+    result = CliRunner().invoke(cli, ["server", "--machine-subnets", value])
+    assert result.exit_code == 2
+    assert "--machine-subnets" in result.output and served == []
+    assert CliRunner().invoke(cli, ["server", "--machine-subnets", "10.9.0.0/24"]).exit_code == 0
+
+
 def test_defaults_need_no_flags():
     assert command_line(ServerOptions()) == []
     assert isinstance(ServerOptions().state_dir, Path)

@@ -8,11 +8,10 @@ which destinations the build sandbox's firewall drops.
 from __future__ import annotations
 
 import ipaddress
-import json
-import subprocess
 from dataclasses import dataclass
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from hangar.runtime.host_networks import Network, host_networks
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 NEVER_REACHABLE = (
@@ -52,22 +51,6 @@ def host_policy() -> EgressPolicy:
     v4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
     v6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
     return EgressPolicy((*ipaddress.collapse_addresses(v4), *ipaddress.collapse_addresses(v6)))
-
-
-def host_networks() -> list[Network]:
-    """The networks of this host's interface addresses (its LAN included), from `ip`."""
-    try:
-        out = subprocess.run(
-            ["ip", "-j", "addr", "show"], capture_output=True, text=True, check=True, timeout=10
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
-    return [
-        ipaddress.ip_interface(f"{info['local']}/{info['prefixlen']}").network
-        for link in json.loads(out or "[]")
-        for info in link.get("addr_info", [])
-        if "local" in info
-    ]
 
 
 def _unmapped(ip: Address) -> Address:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import typing
+from collections.abc import Callable
 from typing import Any
 
 import typer
@@ -33,10 +34,26 @@ def _parameters() -> list[inspect.Parameter]:
                 help=flag.help,
                 metavar=flag.metavar,
                 min=flag.min,
+                callback=_checked(flag.check),
             ),
         )
         for name, flag, default in flags()
     ]
+
+
+def _checked(check: Callable[[Any], object] | None) -> Callable[[Any], Any] | None:
+    """A typer callback that turns the flag's ValueError into a usage error."""
+    if check is None:
+        return None
+
+    def callback(value: Any) -> Any:
+        try:
+            check(value)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+        return value
+
+    return callback
 
 
 server.__signature__ = inspect.Signature(_parameters())  # type: ignore[attr-defined]

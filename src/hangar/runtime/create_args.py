@@ -25,9 +25,10 @@ def labels_for(spec: ContainerSpec, instance: str) -> dict[str, str]:
     }
 
 
-def create_args(spec: ContainerSpec, instance: str) -> dict[str, Any]:
+def create_args(spec: ContainerSpec, instance: str, network: str) -> dict[str, Any]:
     """Keyword arguments for `client.containers.create` (never pulls, never restarts).
 
+    The container joins `network` (its app's own) and no other.
     `init=True` runs Docker's tiny init as PID 1 so the app gets the stop signal
     (PID 1 ignores signals it has no handler for) and zombies are reaped, as on
     a fly.io machine. The hostname is the machine id, as on fly.io.
@@ -42,6 +43,7 @@ def create_args(spec: ContainerSpec, instance: str) -> dict[str, Any]:
         "stop_signal": spec.kill_signal,
         "restart_policy": {"Name": "no"},
         "init": True,
+        "network": network,
     }
     if spec.internal_port is not None:
         args["ports"] = {f"{spec.internal_port}/tcp": (LOOPBACK, None)}

@@ -13,6 +13,7 @@ import requests
 
 from hangar.errors import RuntimeFailure
 from hangar.ports import APP_LABEL, MANAGED_LABEL, ContainerInfo, ContainerSpec, LogLine
+from hangar.runtime.app_networks import DEFAULT_POOL, AppNetworks
 from hangar.runtime.container_info import info_from_attrs
 from hangar.runtime.create_args import create_args
 from hangar.runtime.docker_errors import connect, docker_errors, explain, is_conflict
@@ -25,12 +26,16 @@ class DockerRuntime:
     """Runs, stops and inspects Hangar's containers on one Docker Engine."""
 
     def __init__(
-        self, client: docker.DockerClient | None = None, instance: str = "default"
+        self,
+        client: docker.DockerClient | None = None,
+        instance: str = "default",
+        machine_subnets: str = DEFAULT_POOL,
     ) -> None:
         """`instance` names the server owning the containers: each sees only its own."""
         self.instance = instance
         self._client = client or connect()
         self._api = self._client.api
+        self._networks = AppNetworks(self._client, instance, machine_subnets)
 
     def close(self) -> None:
         self._client.close()
@@ -40,8 +45,9 @@ class DockerRuntime:
     def run(self, spec: ContainerSpec) -> ContainerInfo:
         """Create and start `spec`'s container, replacing one of the same name."""
         self.remove(spec.name)
+        network = self._networks.ensure(spec.app)
         with docker_errors(f"creating container {spec.name} from image {spec.image}"):
-            container = self._client.containers.create(**create_args(spec, self.instance))
+            container = self._client.containers.create(**create_args(spec, self.instance, network))
         self._start_or_discard(container.id or spec.name, spec.name)
         return self._require(container.id or spec.name)
 
@@ -79,6 +85,10 @@ class DockerRuntime:
             except docker.errors.APIError as exc:
                 if not (is_conflict(exc) and "in progress" in explain(exc)):
                     raise
+
+    def remove_app_network(self, app: str) -> None:
+        """Remove the app's private network; its containers must be removed first."""
+        self._networks.remove(app)
 
     # -- queries -------------------------------------------------------------
 

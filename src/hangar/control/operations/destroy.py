@@ -23,6 +23,7 @@ def _remove_everything(platform: Platform, user: User, name: str, images: set[st
     platform.platform_log.forget(name)
     for container in platform.runtime.list_managed(app=name):
         platform.runtime.remove(container.container_id)
+    platform.runtime.remove_app_network(name)
     for image in images:
         platform.runtime.remove_image(image)
     with platform.db.session() as session:

@@ -1,0 +1,44 @@
+"""Tenants cannot touch each other's machines, read from the engine's state (issue 8)."""
+
+from __future__ import annotations
+
+import shutil
+
+import docker
+import pytest
+
+from tests.e2e.conftest import EXAMPLE, app_name, write_fly_toml
+
+pytestmark = pytest.mark.docker
+
+
+def _networks(engine: docker.DockerClient, app: str) -> set[str]:
+    containers = engine.containers.list(all=True, filters={"label": f"hangar.app={app}"})
+    assert containers, f"no containers of {app}"
+    return {name for c in containers for name in c.attrs["NetworkSettings"]["Networks"]}
+
+
+def test_two_users_apps_share_no_network_and_destroy_removes_it(
+    cli, other_cli, deployed, server, tmp_path
+):
+    mine, _ = deployed
+    folder = tmp_path / "theirs"
+    shutil.copytree(EXAMPLE, folder)
+    theirs = app_name("other")
+    write_fly_toml(folder, theirs)
+    other_cli.ok("apps", "create", theirs)
+    other_cli.ok("deploy", cwd=folder)
+    engine = docker.from_env()
+    try:
+        my_networks, their_networks = _networks(engine, mine), _networks(engine, theirs)
+        assert len(my_networks) == 1 and len(their_networks) == 1
+        assert my_networks.isdisjoint(their_networks)
+        assert "bridge" not in my_networks | their_networks
+        assert server.get(mine).status_code == server.get(theirs).status_code == 200
+
+        other_cli.ok("apps", "destroy", theirs, "--yes")
+
+        assert engine.networks.list(names=list(their_networks)) == []
+        assert server.get(mine).status_code == 200
+    finally:
+        engine.close()
