@@ -50,6 +50,11 @@ class Forbidden(HangarError):
     code = "forbidden"
 
 
+class QuotaExceeded(HangarError):
+    status = 413
+    code = "quota_exceeded"
+
+
 class BuildFailed(HangarError):
     status = 422
     code = "build_failed"

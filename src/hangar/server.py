@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -16,6 +17,7 @@ from hangar.control.platform import Platform, Settings
 from hangar.control.secrets import SecretStore
 from hangar.control.supervision.reconcile import reconcile
 from hangar.control.supervision.restart_monitor import RestartMonitor
+from hangar.control.uploads import sweep_expired
 from hangar.edge.haproxy import HAProxyEdge
 from hangar.edge.health import HttpProbe
 from hangar.edge.supervisor import EdgeSupervisor
@@ -27,6 +29,7 @@ from hangar.store.secret_box import SecretBox, default_key_file
 log = logging.getLogger("hangar")
 STREAM_GRACE_S = 10  # a deploy's event stream may go on this long after a stop is asked
 SHUTDOWN_WAIT_S = 20.0  # then running deploys and operations get this long to end
+UPLOAD_SWEEP_S = 60.0  # expired uploads are removed within this long
 
 
 def instance_id(data_dir: Path) -> str:
@@ -54,6 +57,8 @@ def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
         keep_images=options.keep_images,
         smoke_window_s=options.smoke_window_s,
         allowed_images=options.images_allowed,
+        upload_quota_bytes=options.upload_quota_mb * 1024 * 1024,
+        upload_ttl_s=options.upload_expiry_s,
     )
     runtime = DockerRuntime(instance=instance_id(data_dir), machine_subnets=options.machine_subnets)
     secrets = SecretStore(db, box)
@@ -72,6 +77,8 @@ def serve(options: ServerOptions) -> None:
     supervisor.start()
     restarts = RestartMonitor(platform)  # restarts exited machines per their [[restart]]
     restarts.start()
+    sweep = functools.partial(sweep_expired, platform.db, platform.settings)
+    platform.background.every("upload-sweeper", UPLOAD_SWEEP_S, sweep)
     log.info("edge serving http://*.%s:%d", options.domain, options.http_port)
     try:
         run_api(ApiServer(platform, options.host, options.port))

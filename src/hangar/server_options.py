@@ -80,6 +80,20 @@ class ServerOptions:
         "may always deploy the images of its own releases)",
     )
 
+    upload_quota_mb: int = _flag(
+        4096,
+        "--upload-quota",
+        "MiB each user's pending (not yet deployed) uploads may take, unpacked",
+        metavar="MIB",
+        min=1,
+    )
+    upload_expiry_s: float = _flag(
+        3600.0,
+        "--upload-expiry",
+        "Seconds an upload waits for its deploy before it is removed",
+        metavar="S",
+        min=1,
+    )
     machine_subnets: str = _flag(
         "10.201.0.0/16",
         "--machine-subnets",

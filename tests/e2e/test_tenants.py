@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import docker
 import pytest
 
 from tests.e2e.conftest import EXAMPLE, app_name, write_fly_toml
+from tests.support.server import Cli, start_server
 
 pytestmark = pytest.mark.docker
 
@@ -42,3 +44,25 @@ def test_two_users_apps_share_no_network_and_destroy_removes_it(
         assert server.get(mine).status_code == 200
     finally:
         engine.close()
+
+
+def test_a_deploy_over_the_upload_quota_fails_clearly_and_leaves_nothing(tmp_path, project):
+    server = start_server(tmp_path / "data", extra=("--upload-quota", "1"))
+    try:
+        user = Cli(tmp_path / "home", server.api_url)
+        user.ok("auth", "signup", "--email", "q@example.com", "--password", "password-for-tests")
+        name = app_name("quota")
+        user.ok("apps", "create", name)
+        write_fly_toml(project, name)
+        (project / "big.bin").write_bytes(bytes(3 * 1024 * 1024))
+
+        result = user("deploy", cwd=project)
+
+        assert result.returncode != 0
+        assert "upload quota exceeded" in result.stderr and ".dockerignore" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert list((server.data_dir / "uploads").iterdir()) == []
+        status = json.loads(user.ok("status", "-a", name, "--json").stdout)
+        assert status["app"]["status"] == "pending"
+    finally:
+        server.stop()

@@ -7,13 +7,14 @@ import io
 import json
 import tarfile
 import threading
+from dataclasses import replace
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from hangar.api import app as api_app
-from hangar.api.routes import deploys
+from hangar.control import uploads
 from tests.support.platform import http_config
 
 CONFIG = http_config("web").model_dump(mode="json")  # what `hangar deploy` sends
@@ -105,20 +106,55 @@ def test_another_users_deploy_events_are_refused(client):
     client.get(f"/v1/apps/web/deploys/{deployment}/events", headers=owner)  # let it finish
 
 
+def test_another_users_upload_cannot_be_deployed_and_stays_its_owners(client):
+    owner, other = signed_up(client), signed_up(client, "other@example.com")
+    client.post("/v1/apps", json={"name": "web"}, headers=owner)
+    client.post("/v1/apps", json={"name": "api"}, headers=other)
+    upload_id = client.post(
+        "/v1/apps/web/uploads", content=project_archive(), headers=owner
+    ).json()["upload_id"]
+    theirs = {"upload_id": upload_id, "config": http_config("api").model_dump(mode="json")}
+
+    refused = client.post("/v1/apps/api/deploys", json=theirs, headers=other)
+
+    assert (
+        refused.status_code == 404 and refused.json()["message"] == f"upload {upload_id} not found"
+    )
+    body = {"upload_id": upload_id, "config": CONFIG}
+    started = client.post("/v1/apps/web/deploys", json=body, headers=owner)
+    assert started.status_code == 201, started.text
+    client.get(f"/v1/apps/web/deploys/{started.json()['id']}/events", headers=owner)
+
+
+def test_uploads_over_the_users_quota_get_413_naming_the_quota(client, fake_platform):
+    fake_platform.settings = replace(fake_platform.settings, upload_quota_bytes=256 * 1024)
+    headers = signed_up(client)
+    client.post("/v1/apps", json={"name": "web"}, headers=headers)
+    first = client.post("/v1/apps/web/uploads", content=project_archive(200_000), headers=headers)
+    assert first.status_code == 201
+
+    second = client.post("/v1/apps/web/uploads", content=project_archive(200_000), headers=headers)
+
+    assert second.status_code == 413
+    assert second.json()["error"] == "quota_exceeded"
+    assert "of your 256 KiB" in second.json()["message"]
+
+
 def test_healthz_answers_while_an_upload_unpacks(api, client, monkeypatch):
     """The unpacking must not hold the event loop: other requests go on meanwhile."""
     headers = signed_up(client)
     client.post("/v1/apps", json={"name": "web"}, headers=headers)
     unpacking, let_finish, unpacked = threading.Event(), threading.Event(), threading.Event()
-    real_unpack = deploys.unpack_safely
+    real_unpack = uploads.unpack_safely
 
     def slow_unpack(*args):
         unpacking.set()
         let_finish.wait(5)
-        real_unpack(*args)
+        size = real_unpack(*args)
         unpacked.set()
+        return size
 
-    monkeypatch.setattr(deploys, "unpack_safely", slow_unpack)
+    monkeypatch.setattr(uploads, "unpack_safely", slow_unpack)
 
     async def scenario() -> tuple[bool, int, int]:
         transport = httpx.ASGITransport(app=api)

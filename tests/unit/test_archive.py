@@ -202,6 +202,11 @@ HOSTILE: dict[str, tuple[list[Entry], str]] = {
         ],
         "resolves outside",
     ),
+    "name part over 255 bytes": ([file_entry("d/" + "n" * 256)], "longer than 255 bytes"),
+    # non-ASCII, so tarfile keeps the name in a PAX header, NUL and all
+    "NUL in a name": ([file_entry("\u00e9\x00b")], "NUL character"),
+    "NUL in a link target": ([special_entry("l", tarfile.SYMTYPE, "\u00e9\x00b")], "NUL character"),
+    "path over the system's limit": ([file_entry("/".join(["d" * 200] * 25))], "cannot be written"),
     "declared size too big": ([declared_size_entry("big", 10 * MiB)], "expands beyond"),
     "too many small files": (
         [file_entry(f"f{i}", b"x" * 1000) for i in range(1000)],

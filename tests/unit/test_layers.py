@@ -26,7 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "builder": SHARED | {"runtime", "builder.archive"},
     "builder.archive": {"errors"},
     "testing": SHARED,
-    "control": FOUNDATION,
+    "control": FOUNDATION | {"builder.archive"},  # the upload format, pure like domain
     "control.machines": FOUNDATION,
     "control.deploy": FOUNDATION | {"control.machines"},
     "control.operations": FOUNDATION | {"control.machines", "control.deploy"},

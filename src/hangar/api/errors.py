@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -38,7 +39,15 @@ def _validation_error(_request: Request, exc: RequestValidationError) -> JSONRes
     return JSONResponse(body, status_code=422)
 
 
-def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error", exc_info=exc)
-    body = {"error": "internal", "message": f"internal error: {exc}", "hint": "see the server log"}
+def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug: logged in full; the client learns nothing of the server (no paths, no values)."""
+    incident = uuid.uuid4().hex[:12]
+    log.error(
+        "unexpected error %s in %s %s", incident, request.method, request.url.path, exc_info=exc
+    )
+    body = {
+        "error": "internal",
+        "message": f"internal error {incident}",
+        "hint": f"this is a bug; the server log has the details under {incident}",
+    }
     return JSONResponse(body, status_code=500)

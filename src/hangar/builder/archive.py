@@ -21,6 +21,7 @@ from typing import BinaryIO, NoReturn
 from hangar.builder.dockerignore import included_paths
 from hangar.errors import InvalidInput
 
+NAME_MAX = 255  # bytes in one path component, on Linux file systems
 HEADER_BYTES = 512  # each tar entry costs at least one header block
 COPY_CHUNK = 1 << 16
 ARCHIVE_HINT = "deploy from a normal project folder; Hangar packs it for you"
@@ -69,34 +70,43 @@ def _anonymous(info: tarfile.TarInfo) -> tarfile.TarInfo:
 # -- unpacking -----------------------------------------------------------------
 
 
-def unpack_safely(archive: BinaryIO, dest: Path, max_bytes: int) -> None:
+class ArchiveTooLarge(InvalidInput):
+    """The archive expands beyond the bytes it was allowed."""
+
+
+def unpack_safely(archive: BinaryIO, dest: Path, max_bytes: int) -> int:
     """Extract a (gzip) tar into the existing directory `dest`, refusing anything unsafe.
 
-    `max_bytes` bounds the expanded size: file contents plus 512 bytes per entry.
-    On InvalidInput `dest` may hold a partial extraction: use a fresh directory
-    and discard it on error.
+    `max_bytes` bounds the expanded size: file contents plus 512 bytes per entry;
+    returns that size. On InvalidInput `dest` may hold a partial extraction:
+    use a fresh directory and discard it on error.
     """
     root = Path(os.path.realpath(dest))
     try:
-        _extract_all(archive, root, max_bytes)
+        size = _extract_all(archive, root, max_bytes)
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise InvalidInput(
             f"the archive is not a valid tar or tar.gz: {exc}", ARCHIVE_HINT
         ) from exc
     _check_links_stay_inside(root)
+    return size
 
 
-def _extract_all(archive: BinaryIO, root: Path, max_bytes: int) -> None:
+def _extract_all(archive: BinaryIO, root: Path, max_bytes: int) -> int:
     total = 0
     with tarfile.open(fileobj=archive, mode="r|*") as tar:
         for member in tar:
             total += HEADER_BYTES + max(member.size, 0)
             if total > max_bytes:
-                raise InvalidInput(
+                raise ArchiveTooLarge(
                     f"archive expands beyond {max_bytes} bytes (at entry {member.name!r})",
                     hint="make the build context smaller: list big files in .dockerignore",
                 )
-            _extract_member(tar, member, root)
+            try:
+                _extract_member(tar, member, root)
+            except OSError as exc:  # a name the file system refuses, say; never the server's path
+                _refuse(member, f"cannot be written here ({exc.strerror or exc})")
+    return total
 
 
 def _extract_member(tar: tarfile.TarFile, member: tarfile.TarInfo, root: Path) -> None:
@@ -121,7 +131,11 @@ def _extract_member(tar: tarfile.TarFile, member: tarfile.TarInfo, root: Path) -
 
 
 def _relative_path(member: tarfile.TarInfo) -> PurePosixPath:
+    if "\x00" in member.name or "\x00" in member.linkname:
+        _refuse(member, "has a NUL character in its name")
     path = PurePosixPath(member.name)
+    if any(len(part.encode("utf-8", "surrogateescape")) > NAME_MAX for part in path.parts):
+        _refuse(member, f"has a name part longer than {NAME_MAX} bytes")
     if path.is_absolute():
         _refuse(member, "has an absolute path")
     if ".." in path.parts:

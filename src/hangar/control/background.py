@@ -27,6 +27,7 @@ class Background:
         self._threads: set[threading.Thread] = set()
         self._open: set[Closable] = set()
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
 
     def start(self, name: str, work: Callable[[], None]) -> threading.Thread:
         """Run `work` in a thread of its own, known here until it returns."""
@@ -35,6 +36,18 @@ class Background:
             self._threads.add(thread)
         thread.start()
         return thread
+
+    def every(self, name: str, interval_s: float, work: Callable[[], object]) -> threading.Thread:
+        """Run `work` every `interval_s` until shutdown; a failed round is logged, not fatal."""
+
+        def rounds() -> None:
+            while not self._stopping.wait(interval_s):
+                try:
+                    work()
+                except Exception:
+                    log.exception("background round %s failed", name)
+
+        return self.start(name, rounds)
 
     def hold(self, stream: Closable) -> None:
         """Keep `stream` to close at shutdown, until it is released."""
@@ -63,6 +76,7 @@ class Background:
 
     def shutdown(self, timeout_s: float) -> list[str]:
         """Close the streams and wait up to `timeout_s` for the threads; those still running."""
+        self._stopping.set()
         self.close_streams()
         deadline = time.monotonic() + timeout_s
         with self._lock:

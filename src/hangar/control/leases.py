@@ -10,12 +10,12 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from hangar.domain.clock import SYSTEM_CLOCK, Clock
+from hangar.domain.clock import SYSTEM_CLOCK, Clock, as_utc
 from hangar.errors import ConcurrentChange, Conflict
 from hangar.store.database import Database
 from hangar.store.models import App, Lease
@@ -40,7 +40,7 @@ def acquire(
             if app_id is None:
                 raise Conflict(f"app {app} no longer exists")
             lease = session.get(Lease, app_id)
-            if lease is not None and lease.holder != holder and _aware(lease.expires_at) > now:
+            if lease is not None and lease.holder != holder and as_utc(lease.expires_at) > now:
                 raise Conflict(
                     f"{lease.description} of {app} is still running",
                     hint="wait for it to finish, or pass --wait-for-lock",
@@ -125,8 +125,3 @@ def _extend(db: Database, app: str, holder: str, until: datetime) -> None:
 
 def _app_id(session: Session, app: str) -> int | None:
     return session.scalar(select(App.id).where(App.name == app))
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -22,6 +22,8 @@ class Settings:
     smoke_window_s: float = 5.0  # a machine must keep running this long after its checks pass
     keep_images: int = 5  # release images kept per app (see control/images.py)
     allowed_images: tuple[str, ...] = BASE_IMAGES  # deployable by any app with --image
+    upload_quota_bytes: int = 4 * 1024**3  # each user's pending uploads, unpacked
+    upload_ttl_s: float = 3600.0  # an upload not deployed by then is removed
 
     def app_url(self, app: str) -> str:
         port = "" if self.http_port == 80 else f":{self.http_port}"
@@ -33,6 +35,11 @@ class Settings:
     @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+    @property
+    def contexts_dir(self) -> Path:
+        """Uploads a deploy has taken, until its build is done."""
+        return self.data_dir / "contexts"
 
 
 @dataclass

@@ -29,3 +29,8 @@ class SystemClock:
 
 
 SYSTEM_CLOCK = SystemClock()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A datetime from the store, aware: SQLite gives naive ones back, stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

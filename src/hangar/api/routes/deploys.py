@@ -12,17 +12,17 @@ from hangar.api.deps import current_user, deployer, platform
 from hangar.api.schemas import DeployCreate, DeployOut, RollbackCreate, UploadOut
 from hangar.api.streams import ndjson
 from hangar.appconfig import parse
-from hangar.builder.archive import require_dockerfile, unpack_safely
+from hangar.builder.archive import require_dockerfile
 from hangar.control.apps import find_app
 from hangar.control.deploy.engine import Deployer, DeployRequest
 from hangar.control.deploy.rollback import rollback_request
 from hangar.control.platform import Platform
+from hangar.control.uploads import claim_upload, unpack_upload
 from hangar.errors import InvalidInput, NotFound
 from hangar.store.models import User
 
 router = APIRouter(prefix="/v1/apps/{name}", tags=["deploys"])
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
-MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024
 
 
 @router.post("/uploads", response_model=UploadOut, status_code=201)
@@ -35,28 +35,16 @@ async def upload(
     block, so they run in the threadpool and every other request goes on.
     """
     await run_in_threadpool(_check_app, p, user, name)
-    upload_id = uuid.uuid4().hex
     p.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
-    archive = p.settings.uploads_dir / f"{upload_id}.tar.gz"
+    archive = p.settings.uploads_dir / f"{uuid.uuid4().hex}.tar.gz"
     size = await _receive(request, archive)
-    await run_in_threadpool(_unpack, archive, p.settings.uploads_dir / upload_id)
+    upload_id, _ = await run_in_threadpool(unpack_upload, p.db, p.settings, user, name, archive)
     return UploadOut(upload_id=upload_id, bytes=size)
 
 
 def _check_app(p: Platform, user: User, name: str) -> None:
     with p.db.session() as session:
         find_app(session, name, user)
-
-
-def _unpack(archive: Path, folder: Path) -> None:
-    try:
-        with archive.open("rb") as stream:
-            unpack_safely(stream, folder, MAX_UNPACKED_BYTES)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    finally:
-        archive.unlink(missing_ok=True)
 
 
 @router.post("/deploys", response_model=DeployOut, status_code=201)
@@ -67,7 +55,11 @@ def deploy(
     p: Platform = Depends(platform),
     d: Deployer = Depends(deployer),
 ) -> DeployOut:
-    folder = _upload_folder(p, body.upload_id)
+    folder = (
+        None
+        if body.upload_id is None
+        else claim_upload(p.db, p.settings, user, name, body.upload_id)
+    )
     try:
         return _start_deploy(name, body, folder, user, p, d)
     except BaseException:
@@ -121,28 +113,22 @@ def events(
     return ndjson(deployment.events.follow())
 
 
-def _upload_folder(p: Platform, upload_id: str | None) -> Path | None:
-    if upload_id is None:
-        return None
-    folder = p.settings.uploads_dir / upload_id
-    if not upload_id.isalnum() or not folder.is_dir():
-        raise NotFound(f"upload {upload_id} not found", hint="upload the folder again")
-    return folder
-
-
 async def _receive(request: Request, archive: Path) -> int:
+    """Write the body to `archive`; nothing is left of it if it is too large or cut off."""
     size = 0
-    with archive.open("wb") as out:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_UPLOAD_BYTES:
-                out.close()
-                archive.unlink(missing_ok=True)
-                raise InvalidInput(
-                    f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MiB",
-                    hint="add large files that the build does not need to .dockerignore",
-                )
-            out.write(chunk)
+    try:
+        with archive.open("wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_UPLOAD_BYTES:
+                    raise InvalidInput(
+                        f"the upload is larger than {MAX_UPLOAD_BYTES // 2**20} MiB",
+                        hint="add large files that the build does not need to .dockerignore",
+                    )
+                out.write(chunk)
+    except BaseException:
+        archive.unlink(missing_ok=True)
+        raise
     return size
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,6 +12,7 @@ from hangar.control import leases
 from hangar.control.machines.lifecycle import MachineOps, Target, backend_of
 from hangar.control.machines.specs import edge_check
 from hangar.control.platform import Platform
+from hangar.control.uploads import clear_build_contexts, sweep_expired
 from hangar.domain.states import MachineState, ReleaseStatus
 from hangar.errors import HangarError
 from hangar.ports import CheckSpec, Route
@@ -25,7 +25,8 @@ RESTART_TIMEOUT_S = 60.0
 
 def reconcile(platform: Platform) -> None:
     leases.drop_all(platform.db)  # no change of an earlier server process survives it
-    shutil.rmtree(platform.settings.uploads_dir, ignore_errors=True)  # nor its uploads
+    clear_build_contexts(platform.settings)  # nor any of its builds
+    sweep_expired(platform.db, platform.settings)
     _interrupt_running_releases(platform.db)
     broken = _machines_to_restore(platform)
     platform.edge.sync(desired_routes(platform))  # before orphans go: the edge may route to one
