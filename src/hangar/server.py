@@ -62,6 +62,7 @@ def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
     )
     runtime = DockerRuntime(instance=instance_id(data_dir), machine_subnets=options.machine_subnets)
     secrets = SecretStore(db, box)
+    secrets.rekey_digests()
     platform = Platform(db, runtime, DockerBuilder(), edge, HttpProbe(), settings, secrets)
     return platform, edge
 

@@ -73,7 +73,8 @@ def test_set_restarts_a_deployed_app_with_the_secret(server, cli, deployed):
     assert value not in listed
     secret = _secrets(cli, name)["HELLO_VERSION"]
     assert secret["status"] == "deployed"
-    assert secret["digest"] == hashlib.sha256(value.encode()).hexdigest()[:16]
+    assert len(secret["digest"]) == 16  # keyed (HMAC): not the value's plain SHA-256
+    assert secret["digest"] != hashlib.sha256(value.encode()).hexdigest()[:16]
     assert value.encode() not in _stored_bytes(server)
     assert value not in server.log_path.read_text(errors="replace")
 

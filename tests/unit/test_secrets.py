@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import warnings
 from dataclasses import dataclass, field
@@ -117,9 +118,25 @@ def test_set_stores_ciphertext_and_digest_never_the_value(platform):
     with platform.db.session() as session:
         rows = {s.name: s for s in session.scalars(select(Secret))}
     assert VALUE not in rows["B"].ciphertext
-    assert len(rows["B"].digest) == 64
+    assert rows["B"].digest == platform.secrets.box.digest(VALUE)
     assert {s.status for s in rows.values()} == {"staged"}
     assert platform.secrets.env_for("web") == {"A": "other", "B": VALUE}
+
+
+def test_plain_sha256_digests_of_an_older_version_are_replaced_by_keyed_ones(platform):
+    _set(platform, {"A": VALUE, "B": "other"})
+    with platform.db.session() as session:
+        for secret in session.scalars(select(Secret)):
+            secret.digest = hashlib.sha256(b"what an older version stored").hexdigest()
+
+    assert platform.secrets.rekey_digests() == 2
+    assert platform.secrets.rekey_digests() == 0
+    with platform.db.session() as session:
+        digests = {s.name: s.digest for s in session.scalars(select(Secret))}
+    assert digests == {
+        "A": platform.secrets.box.digest(VALUE),
+        "B": platform.secrets.box.digest("other"),
+    }
 
 
 def test_a_bad_name_leaves_every_secret_unchanged(platform):

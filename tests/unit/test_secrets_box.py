@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import stat
 
 import pytest
@@ -12,7 +13,6 @@ from hangar.store.secret_box import (
     SecretBox,
     SecretsKeyError,
     default_key_file,
-    digest,
 )
 
 VALUE = "s3cr3t-value-ä-🔑"
@@ -75,5 +75,10 @@ def test_default_key_file_follows_the_environment(monkeypatch, tmp_path):
     assert default_key_file().name == "secrets.key"
 
 
-def test_digest_is_the_sha256_of_the_value():
-    assert digest("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+def test_digest_is_keyed_by_the_secrets_key_so_it_cannot_be_guessed_offline():
+    box, other = SecretBox(Fernet.generate_key()), SecretBox(Fernet.generate_key())
+
+    assert box.digest("abc") == box.digest("abc") != box.digest("abd")
+    assert box.digest("abc") != other.digest("abc")  # the database alone does not tell
+    assert box.digest("abc") != hashlib.sha256(b"abc").hexdigest()
+    assert len(box.digest("abc")) == 64

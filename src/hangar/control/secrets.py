@@ -8,6 +8,7 @@ and no error message or log line holds a value.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,9 +21,10 @@ from sqlalchemy.orm import Session
 from hangar.errors import ConcurrentChange, Conflict, InvalidInput, NotFound
 from hangar.store.database import Database, flush
 from hangar.store.models import App, Release, Secret
-from hangar.store.secret_box import SecretBox, SecretsKeyError, digest
+from hangar.store.secret_box import SecretBox, SecretsKeyError
 
 UPDATE_SECRETS = "Update secrets"  # the description of the release a change makes
+log = logging.getLogger(__name__)
 DIGEST_SHOWN = 16  # hex digits of the digest that listings show
 MAX_NAME_LENGTH = 255
 MAX_VALUE_BYTES = 64 * 1024
@@ -71,10 +73,25 @@ class SecretStore:
         for name, value in values.items():
             secret = existing.get(name) or _new_secret(session, app, name)
             secret.ciphertext = self.box.encrypt(value)
-            secret.digest = digest(value)
+            secret.digest = self.box.digest(value)
             secret.status = SecretStatus.STAGED
         _flush(session, app)
         return sorted(values)
+
+    def rekey_digests(self) -> int:
+        """Give every secret the keyed digest of its value (older versions stored a plain
+        SHA-256); the number changed. A value this key cannot decrypt is left as it is."""
+        changed = 0
+        with self.db.session() as session:
+            for secret in session.scalars(select(Secret)):
+                try:
+                    wanted = self.box.digest(self.box.decrypt(secret.ciphertext))
+                except SecretsKeyError:
+                    log.warning("secret %s cannot be decrypted: its digest is left", secret.name)
+                    continue
+                if secret.digest != wanted:
+                    secret.digest, changed = wanted, changed + 1
+        return changed
 
     def _decrypt(self, app: str, name: str, token: str) -> str:
         try:

@@ -7,7 +7,8 @@ database without the key file cannot read the values.
 
 from __future__ import annotations
 
-import hashlib
+import base64
+import hmac
 import logging
 import os
 import stat
@@ -40,9 +41,7 @@ def default_key_file() -> Path:
     return Path.home() / ".config" / "hangar" / "secrets.key"
 
 
-def digest(value: str) -> str:
-    """The full SHA-256 of a value, hex: compares values without revealing them."""
-    return hashlib.sha256(value.encode()).hexdigest()
+DIGEST_CONTEXT = b"hangar secret digest v1"
 
 
 class SecretBox:
@@ -56,6 +55,9 @@ class SecretBox:
                 "the secrets key is not a valid Fernet key",
                 hint="it must be 32 url-safe base64-encoded bytes, as Fernet.generate_key() makes",
             ) from exc
+        self._digest_key = hmac.new(
+            base64.urlsafe_b64decode(key), DIGEST_CONTEXT, "sha256"
+        ).digest()
 
     @classmethod
     def from_file(cls, path: Path) -> SecretBox:
@@ -69,6 +71,14 @@ class SecretBox:
             raise SecretsKeyError(
                 f"the secrets key file {path} does not hold a valid Fernet key", hint=exc.hint
             ) from exc
+
+    def digest(self, value: str) -> str:
+        """HMAC-SHA256 of the value under a key derived from the secrets key, hex.
+
+        Tells whether two values are the same without revealing them; unlike a
+        plain hash, a short value cannot be guessed offline from the database.
+        """
+        return hmac.new(self._digest_key, value.encode(), "sha256").hexdigest()
 
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode("ascii")
