@@ -169,3 +169,46 @@ def test_healthz_answers_while_an_upload_unpacks(api, client, monkeypatch):
             return answered_while_unpacking, health.status_code, (await upload).status_code
 
     assert asyncio.run(scenario()) == (True, 200, 201)
+
+
+def test_a_json_body_over_the_limit_is_413_before_it_is_parsed(client):
+    huge = b'{"email": "a@example.com", "password": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+
+    declared = client.post(
+        "/v1/auth/login", content=huge, headers={"content-type": "application/json"}
+    )
+
+    assert declared.status_code == 413 and declared.json()["error"] == "too_large"
+
+    def chunks():
+        for start in range(0, len(huge), 65536):
+            yield huge[start : start + 65536]
+
+    chunked = client.post(
+        "/v1/auth/login", content=chunks(), headers={"content-type": "application/json"}
+    )
+    assert chunked.status_code == 413 and "larger than 2 MiB" in chunked.json()["message"]
+
+
+def test_unknown_routes_and_methods_answer_in_hangars_error_shape(client):
+    missing = client.get("/v1/nothing-here")
+    wrong = client.delete("/v1/auth/login")
+
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+    assert "GET /v1/nothing-here" in missing.json()["message"]
+    assert wrong.status_code == 405 and wrong.json()["hint"]
+
+
+def test_an_infinite_max_unavailable_is_a_422_naming_the_key(client):
+    headers = signed_up(client)
+    client.post("/v1/apps", json={"name": "web"}, headers=headers)
+    config = {**CONFIG, "deploy": {"max_unavailable": "Infinity"}}
+
+    response = client.post(
+        "/v1/apps/web/deploys",
+        json={"image": "hangar/busybox:1", "config": config},
+        headers=headers,
+    )
+
+    assert response.status_code == 422, response.text
+    assert "deploy.max_unavailable" in response.json()["message"]

@@ -1,3 +1,4 @@
+import math
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,28 @@ def test_durations_in_fly_toml_forms():
     assert parse_duration(7) == 7
     with pytest.raises(ValueError, match="duration"):
         parse_duration("soon")
+
+
+@pytest.mark.parametrize("value", [math.inf, math.nan, 1e308, "25h", 86401])
+def test_durations_are_finite_and_at_most_a_day(value):
+    with pytest.raises(ValueError, match="at most 24h"):
+        parse_duration(value)
+
+
+@pytest.mark.parametrize(
+    "section, key, value",
+    [
+        ("deploy", "max_unavailable", math.inf),
+        ("deploy", "max_unavailable", math.nan),
+        ("deploy", "wait_timeout", math.inf),
+        (None, "kill_timeout", math.nan),
+    ],
+)
+def test_infinite_and_nan_values_are_errors_naming_the_key(section, key, value):
+    data = {"app": "x", **({section: {key: value}} if section else {key: value})}
+    with pytest.raises(ConfigInvalid) as caught:
+        parse(data)
+    assert caught.value.problems[0].startswith(f"{section}.{key}:" if section else f"{key}:")
 
 
 def test_errors_name_every_bad_key():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from hangar.api.body_limit import BodyLimit
 from hangar.api.errors import install_error_handlers
 from hangar.api.routes import apps, auth, deploys, machines, scale, secrets
 from hangar.control.deploy.engine import Deployer
@@ -15,6 +16,7 @@ def create_api(platform: Platform, deployer: Deployer | None = None) -> FastAPI:
     api.state.platform = platform
     api.state.deployer = deployer or Deployer(platform)
     install_error_handlers(api)
+    api.add_middleware(BodyLimit)
     for module in (auth, apps, deploys, machines, secrets, scale):
         api.include_router(module.router)
 

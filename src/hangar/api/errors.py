@@ -8,7 +8,9 @@ import uuid
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hangar.api.body_limit import too_large_body
 from hangar.errors import HangarError
 
 log = logging.getLogger(__name__)
@@ -17,6 +19,7 @@ log = logging.getLogger(__name__)
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HangarError, _hangar_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -24,6 +27,21 @@ def _hangar_error(_request: Request, exc: HangarError) -> JSONResponse:
     body = {"error": exc.code, "message": exc.message, "hint": exc.hint}
     headers = {"Retry-After": "1"} if exc.status == 503 else None
     return JSONResponse(body, status_code=exc.status, headers=headers)
+
+
+def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """Starlette's own answers (no such route, wrong method, body too large) in Hangar's shape."""
+    if exc.status_code == 413:
+        body = too_large_body()
+    elif exc.status_code == 404:
+        body = {
+            "error": "not_found",
+            "message": f"no such API route: {request.method} {request.url.path}",
+            "hint": "the routes are listed at /openapi.json; is the CLI as new as the server?",
+        }
+    else:
+        body = {"error": "http", "message": str(exc.detail), "hint": "see /openapi.json"}
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
 def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
+MAX_SECONDS = 24 * 3600.0
+
+
 def parse_duration(value: object) -> float:
-    """Seconds in `value`; raises ValueError with what was expected."""
+    """Seconds in `value` (at most a day); raises ValueError with what was expected."""
+    seconds = _seconds(value)
+    if not math.isfinite(seconds) or seconds > MAX_SECONDS:
+        raise ValueError("expected a duration of at most 24h")
+    return seconds
+
+
+def _seconds(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a duration like 10s, 1m30s or a number of seconds")
     if isinstance(value, int | float):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
@@ -39,7 +40,7 @@ class Deploy(Section):
     @field_validator("max_unavailable")
     @classmethod
     def _positive(cls, value: float) -> float:
-        if value <= 0 or (value > 1 and value != int(value)):
+        if not math.isfinite(value) or value <= 0 or (value > 1 and not value.is_integer()):
             raise ValueError("expected a count of at least 1 or a fraction between 0 and 1")
         return value
 
