@@ -50,6 +50,15 @@ class Forbidden(HangarError):
     code = "forbidden"
 
 
+class TooManyAttempts(HangarError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, hint: str = "", retry_after_s: float = 1.0) -> None:
+        super().__init__(message, hint)
+        self.retry_after_s = retry_after_s
+
+
 class QuotaExceeded(HangarError):
     status = 413
     code = "quota_exceeded"

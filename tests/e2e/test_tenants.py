@@ -66,3 +66,24 @@ def test_a_deploy_over_the_upload_quota_fails_clearly_and_leaves_nothing(tmp_pat
         assert status["app"]["status"] == "pending"
     finally:
         server.stop()
+
+
+def test_ci_deploys_with_a_deploy_token_and_nothing_else(cli, server, deployed, tmp_path):
+    name, folder = deployed
+    token = cli.ok("tokens", "create", "deploy", "-a", name, "--expiry", "1h").stdout.strip()
+    ci = Cli(tmp_path / "ci-home", server.api_url)  # never logged in
+    env = {"HANGAR_API_TOKEN": token}
+
+    assert name in ci.ok("status", "-a", name, env_extra=env).stdout
+    ci.ok("deploy", cwd=folder, env_extra=env)
+    refused = ci("apps", "list", env_extra=env)
+    assert refused.returncode != 0 and f"deploy token of app {name}" in refused.stderr
+    assert ci("apps", "destroy", name, "--yes", env_extra=env).returncode != 0
+
+    listed = json.loads(cli.ok("tokens", "list", "--json").stdout)
+    deploy_tokens = [t for t in listed if t["kind"] == "deploy" and t["app"] == name]
+    assert len(deploy_tokens) == 1 and deploy_tokens[0]["last_used_at"]
+    cli.ok("tokens", "revoke", str(deploy_tokens[0]["id"]))
+    gone = ci("status", "-a", name, env_extra=env)
+    assert gone.returncode != 0 and "not valid" in gone.stderr
+    assert server.get(name).status_code == 200

@@ -152,6 +152,7 @@ class Cli:
             "NO_COLOR": "1",
         }
         env.pop("HANGAR_ACCESS_TOKEN", None)
+        env.pop("HANGAR_API_TOKEN", None)
         env.update(extra or {})
         return env
 

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from hangar.api.body_limit import BodyLimit
 from hangar.api.errors import install_error_handlers
-from hangar.api.routes import apps, auth, deploys, machines, scale, secrets
+from hangar.api.routes import apps, auth, deploys, machines, scale, secrets, tokens
 from hangar.control.deploy.engine import Deployer
 from hangar.control.platform import Platform
 
@@ -17,7 +17,7 @@ def create_api(platform: Platform, deployer: Deployer | None = None) -> FastAPI:
     api.state.deployer = deployer or Deployer(platform)
     install_error_handlers(api)
     api.add_middleware(BodyLimit)
-    for module in (auth, apps, deploys, machines, secrets, scale):
+    for module in (auth, tokens, apps, deploys, machines, secrets, scale):
         api.include_router(module.router)
 
     @api.get("/healthz", include_in_schema=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 
 from fastapi import FastAPI, Request
@@ -11,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hangar.api.body_limit import too_large_body
-from hangar.errors import HangarError
+from hangar.errors import HangarError, TooManyAttempts
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ def install_error_handlers(app: FastAPI) -> None:
 def _hangar_error(_request: Request, exc: HangarError) -> JSONResponse:
     body = {"error": exc.code, "message": exc.message, "hint": exc.hint}
     headers = {"Retry-After": "1"} if exc.status == 503 else None
+    if isinstance(exc, TooManyAttempts):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
     return JSONResponse(body, status_code=exc.status, headers=headers)
 
 

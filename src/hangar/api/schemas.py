@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr
 
+from hangar.control.tokens import TokenInfo
+
 
 class Credentials(BaseModel):
     email: str
@@ -20,6 +22,37 @@ class TokenOut(BaseModel):
 
 class WhoAmI(BaseModel):
     email: str
+
+
+class PasswordChange(BaseModel):
+    current_password: str
+    new_password: str
+
+
+class DeployTokenCreate(BaseModel):
+    app: str
+    name: str = Field(default="", max_length=64)
+    expiry_s: float | None = Field(default=None, allow_inf_nan=False)  # default: 20 years
+
+
+class TokenInfoOut(BaseModel):
+    id: int
+    kind: str
+    name: str
+    app: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    current: bool  # the token this request was made with
+
+    @classmethod
+    def of(cls, info: TokenInfo, current: bool) -> TokenInfoOut:
+        return cls(**vars(info), current=current)
+
+
+class NewTokenOut(BaseModel):
+    token: str  # shown this once; the server keeps only its hash
+    info: TokenInfoOut
 
 
 class AppCreate(BaseModel):

@@ -12,11 +12,11 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 MAX_SECONDS = 24 * 3600.0
 
 
-def parse_duration(value: object) -> float:
-    """Seconds in `value` (at most a day); raises ValueError with what was expected."""
+def parse_duration(value: object, max_s: float = MAX_SECONDS) -> float:
+    """Seconds in `value`, at most `max_s` (a day); ValueError saying what was expected."""
     seconds = _seconds(value)
-    if not math.isfinite(seconds) or seconds > MAX_SECONDS:
-        raise ValueError("expected a duration of at most 24h")
+    if not math.isfinite(seconds) or seconds > max_s:
+        raise ValueError(f"expected a duration of at most {max_s / 3600:g}h")
     return seconds
 
 

@@ -1,4 +1,4 @@
-"""hangar auth signup|login|logout|whoami|token"""
+"""hangar auth signup|login|logout|whoami|password|token"""
 
 from __future__ import annotations
 
@@ -59,6 +59,26 @@ def whoami(api_url: str = ApiUrlOption, json_: bool = typer.Option(False, "--jso
         print_json(answer)
     else:
         out.print(answer["email"])
+
+
+@app.command()
+def password(
+    current: str = typer.Option(
+        ..., "--current", prompt="Current password", hide_input=True, envvar="HANGAR_PASSWORD"
+    ),
+    new: str = typer.Option(
+        ...,
+        "--new",
+        prompt="New password",
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="HANGAR_NEW_PASSWORD",
+    ),
+    api_url: str = ApiUrlOption,
+) -> None:
+    """Change your password; your other login sessions end."""
+    client(api_url).change_password(current, new)
+    out.print("Password changed; your other sessions are logged out")
 
 
 @app.command()

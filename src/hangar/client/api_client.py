@@ -42,6 +42,23 @@ class HangarClient:
     def logout(self) -> None:
         self._json("POST", "/v1/auth/logout")
 
+    def change_password(self, current: str, new: str) -> None:
+        body = {"current_password": current, "new_password": new}
+        self._json("POST", "/v1/auth/password", json=body)
+
+    # tokens
+    def tokens(self) -> list[dict[str, Any]]:
+        return self._list("GET", "/v1/tokens")
+
+    def create_deploy_token(
+        self, app: str, expiry_s: float | None, name: str = ""
+    ) -> dict[str, Any]:
+        body = {"app": app, "expiry_s": expiry_s, "name": name}
+        return self._object("POST", "/v1/tokens/deploy", json=body)
+
+    def revoke_token(self, token_id: int) -> None:
+        self._json("DELETE", f"/v1/tokens/{token_id}")
+
     # apps
     def create_app(self, name: str | None, region: str = "local") -> dict[str, Any]:
         return self._object("POST", "/v1/apps", json={"name": name, "region": region})

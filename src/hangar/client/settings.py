@@ -30,7 +30,11 @@ class ClientSettings:
         path = config_path()
         data = _read(path)
         url = api_url or os.environ.get("HANGAR_API_URL") or data.get("api_url") or DEFAULT_API_URL
-        token = os.environ.get("HANGAR_ACCESS_TOKEN") or data.get("access_token")
+        token = (  # HANGAR_API_TOKEN as flyctl reads FLY_API_TOKEN: before the saved login
+            os.environ.get("HANGAR_API_TOKEN")
+            or os.environ.get("HANGAR_ACCESS_TOKEN")
+            or data.get("access_token")
+        )
         return cls(api_url=url.rstrip("/"), token=token, email=data.get("email"))
 
     def save(self) -> None:

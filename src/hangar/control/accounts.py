@@ -1,31 +1,24 @@
-"""Sign-up, log-in and bearer tokens."""
+"""Sign-up, log-in (rate-limited, answering alike for every email) and password change."""
 
 from __future__ import annotations
-
-import hashlib
-import re
-import secrets
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hangar.errors import ConcurrentChange, Conflict, InvalidInput, Unauthorized
+from hangar.control.login_limits import LoginLimits
+from hangar.control.tokens import issue_session, revoke_sessions
+from hangar.domain.credentials import check_password, normal_email
+from hangar.errors import ConcurrentChange, Conflict, Forbidden, Unauthorized
 from hangar.store.database import flush
-from hangar.store.models import Token, User
+from hangar.store.models import User
 from hangar.store.passwords import hash_password, password_matches
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-MIN_PASSWORD = 8
+WRONG = "wrong email or password"
 
 
 def signup(session: Session, email: str, password: str) -> str:
-    email = email.strip().lower()
-    if not _EMAIL.match(email):
-        raise InvalidInput(f"{email!r} is not an email address", hint="use name@example.com")
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(
-            "the password is too short", hint=f"use at least {MIN_PASSWORD} characters"
-        )
+    email = normal_email(email)
+    check_password(password, email)
     taken = Conflict(f"{email} already has an account", hint="log in with `hangar auth login`")
     if session.scalar(select(User).where(User.email == email)) is not None:
         raise taken
@@ -35,39 +28,35 @@ def signup(session: Session, email: str, password: str) -> str:
         flush(session)
     except ConcurrentChange as exc:  # the same email signed up by two requests at once
         raise taken from exc
-    return issue_token(session, user)
+    return issue_session(session, user)
 
 
-def login(session: Session, email: str, password: str) -> str:
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+def login(
+    session: Session, email: str, password: str, address: str, limits: LoginLimits | None = None
+) -> str:
+    """A new session token. Every email costs one password check, known or not; failures
+    count against the address and the email (TooManyAttempts past the limits)."""
+    email = email.strip().lower()
+    if limits is not None:
+        limits.check(address, email)
+    user = session.scalar(select(User).where(User.email == email))
     matches = password_matches(user.password_hash if user else None, password)
     if user is None or not matches:
-        raise Unauthorized(
-            "wrong email or password", hint="check both, or sign up with `hangar auth signup`"
-        )
-    return issue_token(session, user)
+        if limits is not None:
+            limits.failed(address, email)
+        raise Unauthorized(WRONG, hint="check both, or sign up with `hangar auth signup`")
+    if limits is not None:
+        limits.succeeded(email)
+    return issue_session(session, user)
 
 
-def issue_token(session: Session, user: User) -> str:
-    token = "hgr_" + secrets.token_urlsafe(32)
-    session.add(Token(user_id=user.id, token_hash=_digest(token)))
-    return token
-
-
-def authenticate(session: Session, token: str) -> User:
-    found = session.scalar(select(Token).where(Token.token_hash == _digest(token)))
-    if found is None:
-        raise Unauthorized(
-            "the access token is not valid", hint="log in again with `hangar auth login`"
-        )
-    return found.user
-
-
-def revoke(session: Session, token: str) -> None:
-    found = session.scalar(select(Token).where(Token.token_hash == _digest(token)))
-    if found is not None:
-        session.delete(found)
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def change_password(
+    session: Session, user: User, current: str, new: str, keep_token: int | None
+) -> None:
+    """Set a new password and end every other login session of the user."""
+    stored = session.get(User, user.id)
+    if stored is None or not password_matches(stored.password_hash, current):
+        raise Forbidden("the current password is wrong", hint="give the password you log in with")
+    check_password(new, stored.email)
+    stored.password_hash = hash_password(new)
+    revoke_sessions(session, stored, keep=keep_token)

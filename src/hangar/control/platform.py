@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hangar.control.background import Background
+from hangar.control.login_limits import LoginLimits
 from hangar.control.platform_log import PlatformLog
 from hangar.control.secrets import SecretStore
 from hangar.domain.image_names import BASE_IMAGES
@@ -53,3 +54,4 @@ class Platform:
     secrets: SecretStore
     platform_log: PlatformLog = field(default_factory=PlatformLog)  # see control/platform_log.py
     background: Background = field(default_factory=Background)  # see control/background.py
+    login_limits: LoginLimits = field(default_factory=LoginLimits)  # see control/login_limits.py

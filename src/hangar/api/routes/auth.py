@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
-from hangar.api.deps import bearer_token, current_user, platform
-from hangar.api.schemas import Credentials, TokenOut, WhoAmI
-from hangar.control import accounts
+from hangar.api.deps import Caller, bearer_token, current_caller, current_user, platform
+from hangar.api.schemas import Credentials, PasswordChange, TokenOut, WhoAmI
+from hangar.control import accounts, tokens
 from hangar.control.platform import Platform
 from hangar.store.models import User
 
@@ -19,9 +19,10 @@ def signup(body: Credentials, p: Platform = Depends(platform)) -> TokenOut:
 
 
 @router.post("/login", response_model=TokenOut)
-def login(body: Credentials, p: Platform = Depends(platform)) -> TokenOut:
+def login(body: Credentials, request: Request, p: Platform = Depends(platform)) -> TokenOut:
+    address = request.client.host if request.client else "unknown"
     with p.db.session() as session:
-        token = accounts.login(session, body.email, body.password)
+        token = accounts.login(session, body.email, body.password, address, p.login_limits)
     return TokenOut(token=token, email=body.email.strip().lower())
 
 
@@ -32,9 +33,20 @@ def whoami(user: User = Depends(current_user)) -> WhoAmI:
 
 @router.post("/logout", status_code=204)
 def logout(
-    token: str = Depends(bearer_token),
+    secret: str = Depends(bearer_token),
     _user: User = Depends(current_user),
     p: Platform = Depends(platform),
 ) -> None:
     with p.db.session() as session:
-        accounts.revoke(session, token)
+        tokens.revoke_secret(session, secret)
+
+
+@router.post("/password", status_code=204)
+def change_password(
+    body: PasswordChange, caller: Caller = Depends(current_caller), p: Platform = Depends(platform)
+) -> None:
+    """Set a new password; every other login session of the account ends."""
+    with p.db.session() as session:
+        accounts.change_password(
+            session, caller.user, body.current_password, body.new_password, caller.token_id
+        )

@@ -1,0 +1,44 @@
+"""The caller's tokens: list, make a deploy token of an app, revoke (fly's `tokens`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends
+
+from hangar.api.deps import Caller, current_caller, platform
+from hangar.api.schemas import DeployTokenCreate, NewTokenOut, TokenInfoOut
+from hangar.control import tokens
+from hangar.control.platform import Platform
+
+router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
+
+
+@router.get("", response_model=list[TokenInfoOut])
+def list_tokens(
+    caller: Caller = Depends(current_caller), p: Platform = Depends(platform)
+) -> list[TokenInfoOut]:
+    with p.db.session() as session:
+        found = tokens.list_tokens(session, caller.user)
+    return [TokenInfoOut.of(info, current=info.id == caller.token_id) for info in found]
+
+
+@router.post("/deploy", response_model=NewTokenOut, status_code=201)
+def create_deploy_token(
+    body: DeployTokenCreate,
+    caller: Caller = Depends(current_caller),
+    p: Platform = Depends(platform),
+) -> NewTokenOut:
+    """A token that can deploy one app (and read it, and set its secrets): shown once."""
+    expiry = None if body.expiry_s is None else timedelta(seconds=body.expiry_s)
+    with p.db.session() as session:
+        secret, info = tokens.issue_deploy_token(session, caller.user, body.app, expiry, body.name)
+    return NewTokenOut(token=secret, info=TokenInfoOut.of(info, current=False))
+
+
+@router.delete("/{token_id}", status_code=204)
+def revoke(
+    token_id: int, caller: Caller = Depends(current_caller), p: Platform = Depends(platform)
+) -> None:
+    with p.db.session() as session:
+        tokens.revoke_id(session, caller.user, token_id)
