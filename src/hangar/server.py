@@ -82,7 +82,7 @@ def serve(options: ServerOptions) -> None:
     platform.background.every("upload-sweeper", UPLOAD_SWEEP_S, sweep)
     log.info("edge serving http://*.%s:%d", options.domain, options.http_port)
     try:
-        run_api(ApiServer(platform, options.host, options.port))
+        run_api(ApiServer(platform, options.host, options.port, options.api_host_names))
     finally:
         restarts.stop()
         supervisor.stop()
@@ -90,6 +90,12 @@ def serve(options: ServerOptions) -> None:
         # and the next `hangar server` adopts it.
         log.info("control plane stopped; the edge (pid %s) keeps serving", edge.pid)
         platform.db.dispose()
+
+
+def default_api_hosts(bind: str) -> tuple[str, ...]:
+    """127.0.0.1 and localhost, and the bound address when it is a particular one."""
+    loopback = ("127.0.0.1", "localhost", "[::1]")
+    return loopback if bind in ("0.0.0.0", "::", "") else (*loopback, bind)
 
 
 def run_api(api: ApiServer) -> None:
@@ -104,8 +110,10 @@ class ApiServer(uvicorn.Server):
     """uvicorn for the API; on a stop it tells open streams the client is gone (their
     owners then close them), and ends the rest after STREAM_GRACE_S."""
 
-    def __init__(self, platform: Platform, host: str, port: int) -> None:
-        api = create_api(platform, Deployer(platform))
+    def __init__(
+        self, platform: Platform, host: str, port: int, api_hosts: tuple[str, ...] = ()
+    ) -> None:
+        api = create_api(platform, Deployer(platform), api_hosts or default_api_hosts(host))
         config = uvicorn.Config(
             api, host=host, port=port, log_level="info", timeout_graceful_shutdown=STREAM_GRACE_S
         )

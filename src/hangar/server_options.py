@@ -44,6 +44,13 @@ class ServerOptions:
         "Where state is kept (default /var/lib/hangar as root, else ~/.local/share/hangar)",
     )
     host: str = _flag("127.0.0.1", "--host", "API address")
+    api_hosts: str = _flag(
+        "",
+        "--api-host",
+        "Host names the API answers to, comma-separated (default: 127.0.0.1, localhost and "
+        "the --host address); any other Host gets 400, so no web page reaches the API by "
+        "DNS rebinding",
+    )
     port: int = _flag(4280, "--port", "API port")
     http_host: str = _flag("0.0.0.0", "--http-host", "Edge address")
     http_port: int = _flag(80, "--http-port", "Edge port serving the apps")
@@ -101,6 +108,10 @@ class ServerOptions:
         metavar="CIDR",
         check=lambda value: _private_range(value),
     )
+
+    @property
+    def api_host_names(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.api_hosts.split(",") if name.strip())
 
     @property
     def images_allowed(self) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ import json
 import shutil
 
 import docker
+import httpx
 import pytest
 
 from tests.e2e.conftest import EXAMPLE, app_name, write_fly_toml
@@ -87,3 +88,10 @@ def test_ci_deploys_with_a_deploy_token_and_nothing_else(cli, server, deployed, 
     gone = ci("status", "-a", name, env_extra=env)
     assert gone.returncode != 0 and "not valid" in gone.stderr
     assert server.get(name).status_code == 200
+
+
+def test_the_running_api_refuses_a_rebound_host_name(server):
+    with httpx.Client(base_url=server.api_url) as http:
+        rebound = http.get("/v1/auth/whoami", headers={"Host": "rebind.attacker.example"})
+        assert rebound.status_code == 400 and rebound.json()["error"] == "bad_host"
+        assert http.get("/healthz").status_code == 200

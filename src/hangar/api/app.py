@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fastapi import FastAPI
 
 from hangar.api.body_limit import BodyLimit
 from hangar.api.errors import install_error_handlers
+from hangar.api.host_check import HostCheck, host_name
 from hangar.api.routes import apps, auth, deploys, machines, scale, secrets, tokens
 from hangar.control.deploy.engine import Deployer
 from hangar.control.platform import Platform
 
 
-def create_api(platform: Platform, deployer: Deployer | None = None) -> FastAPI:
+def create_api(
+    platform: Platform, deployer: Deployer | None = None, hosts: Iterable[str] | None = None
+) -> FastAPI:
+    """The API; with `hosts`, it answers only requests whose Host is one of them."""
     api = FastAPI(title="Hangar", version="0.1.0", summary="Run Dockerfile apps like fly.io")
     api.state.platform = platform
     api.state.deployer = deployer or Deployer(platform)
     install_error_handlers(api)
     api.add_middleware(BodyLimit)
+    if hosts is not None:
+        api.add_middleware(HostCheck, allowed=frozenset(host_name(h) for h in hosts))
     for module in (auth, tokens, apps, deploys, machines, secrets, scale):
         api.include_router(module.router)
 
