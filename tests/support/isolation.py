@@ -77,9 +77,9 @@ def identities(platform: Platform) -> dict[str, Callable[[], str | None]]:
     """Each identity as a function that mints a fresh token for one call (None: no token)."""
     return {
         "no token": lambda: None,
-        "expired": lambda: _session_token(platform, OWNER, expired=True),
+        "expired": lambda: session_token(platform, OWNER, expired=True),
         "revoked": lambda: _revoked_token(platform),
-        "another user": lambda: _session_token(platform, STRANGER),
+        "another user": lambda: session_token(platform, STRANGER),
         "deploy token of another app": lambda: _deploy_token(platform, "api"),
         "deploy token of web": lambda: _deploy_token(platform, "web"),
     }
@@ -104,7 +104,7 @@ def _user(session, email: str) -> User:  # type: ignore[no-untyped-def]
     return session.scalars(select(User).where(User.email == email)).one()
 
 
-def _session_token(platform: Platform, email: str, expired: bool = False) -> str:
+def session_token(platform: Platform, email: str, expired: bool = False) -> str:
     with platform.db.session() as session:
         secret = tokens.issue_session(session, _user(session, email))
     if expired:
@@ -119,7 +119,7 @@ def _session_token(platform: Platform, email: str, expired: bool = False) -> str
 
 
 def _revoked_token(platform: Platform) -> str:
-    secret = _session_token(platform, OWNER)
+    secret = session_token(platform, OWNER)
     with platform.db.session() as session:
         tokens.revoke_secret(session, secret)
     return secret

@@ -196,6 +196,11 @@ def test_a_deploy_token_expiry_in_the_past_or_too_far_is_refused(client, body):
     assert len(client.get("/v1/tokens", headers=owner).json()) == 1
 
 
+def test_a_token_id_past_the_stores_integers_is_a_422_not_a_500(client):
+    response = client.delete("/v1/tokens/9223372036854775808", headers=signup(client))
+    assert response.status_code == 422  # once a 500 (the fuzzer)
+
+
 def test_a_deploy_token_of_someone_elses_app_cannot_be_made(client):
     owner = signup(client)
     client.post("/v1/apps", json={"name": "web"}, headers=owner)

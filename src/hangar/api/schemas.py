@@ -7,7 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr
 
-from hangar.control.tokens import TokenInfo
+from hangar.control.tokens import DEPLOY_TTL_MAX, TokenInfo
+
+TWENTY_YEARS_S = DEPLOY_TTL_MAX.total_seconds()
 
 
 class Credentials(BaseModel):
@@ -32,7 +34,9 @@ class PasswordChange(BaseModel):
 class DeployTokenCreate(BaseModel):
     app: str
     name: str = Field(default="", max_length=64)
-    expiry_s: float | None = Field(default=None, allow_inf_nan=False)  # default: 20 years
+    expiry_s: float | None = Field(  # default: 20 years
+        default=None, gt=0, le=TWENTY_YEARS_S, allow_inf_nan=False
+    )
 
 
 class TokenInfoOut(BaseModel):

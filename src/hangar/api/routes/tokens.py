@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 
 from hangar.api.deps import Caller, current_caller, platform
 from hangar.api.schemas import DeployTokenCreate, NewTokenOut, TokenInfoOut
@@ -12,6 +12,7 @@ from hangar.control import tokens
 from hangar.control.platform import Platform
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
+MAX_ID = 2**63 - 1  # the store's integers
 
 
 @router.get("", response_model=list[TokenInfoOut])
@@ -38,7 +39,9 @@ def create_deploy_token(
 
 @router.delete("/{token_id}", status_code=204)
 def revoke(
-    token_id: int, caller: Caller = Depends(current_caller), p: Platform = Depends(platform)
+    token_id: int = Path(ge=1, le=MAX_ID),
+    caller: Caller = Depends(current_caller),
+    p: Platform = Depends(platform),
 ) -> None:
     with p.db.session() as session:
         tokens.revoke_id(session, caller.user, token_id)
