@@ -84,9 +84,10 @@ def _pinned_request(
     addresses = resolver(url.host, port)
     refused = [a for a in addresses if not policy.allows(a)]
     if refused or not addresses:
+        where = refused[0] if refused else "no address"
+        named = url.host if where == url.host else f"{url.host} resolves to {where}, which"
         raise BuildFailed(
-            f"ADD {original} refused: {url.host} is "
-            f"{refused[0] if refused else 'no address'}, this host or a private network",
+            f"ADD {original} refused: {named} is this host or a private network",
             hint=REFUSED_HINT,
         )
     headers = {"Host": url.netloc.decode("ascii")}
