@@ -59,6 +59,7 @@ def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
         allowed_images=options.images_allowed,
         upload_quota_bytes=options.upload_quota_mb * 1024 * 1024,
         upload_ttl_s=options.upload_expiry_s,
+        signup_policy=options.signup,
     )
     runtime = DockerRuntime(instance=instance_id(data_dir), machine_subnets=options.machine_subnets)
     secrets = SecretStore(db, box)

@@ -87,6 +87,13 @@ class ServerOptions:
         "may always deploy the images of its own releases)",
     )
 
+    signup: str = _flag(
+        "invite",
+        "--signup",
+        "Who may sign up after the first account (the server's admin): open, or invite "
+        "(only with a code from `hangar orgs invite`)",
+        check=lambda value: _one_of(value, ("open", "invite")),
+    )
     upload_quota_mb: int = _flag(
         4096,
         "--upload-quota",
@@ -120,6 +127,11 @@ class ServerOptions:
     @property
     def state_dir(self) -> Path:
         return self.data_dir or default_data_dir()
+
+
+def _one_of(value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ValueError(f"{value!r} is not one of {', '.join(choices)}")
 
 
 def _private_range(value: str) -> None:

@@ -92,6 +92,7 @@ def start_server(
         http_host="127.0.0.1",
         http_port=http_port,
         secrets_key_file=data_dir / "secrets.key",  # never /etc/hangar; one in extra wins
+        signup="open",  # the tests sign up several users; a test of invites passes --signup
     )
     command = [HANGAR, "server", *command_line(options), *extra]
     with log_path.open("ab") as log:

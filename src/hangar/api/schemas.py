@@ -17,6 +17,10 @@ class Credentials(BaseModel):
     password: str
 
 
+class SignupIn(Credentials):
+    invite: str | None = None  # a code from `hangar orgs invite`
+
+
 class TokenOut(BaseModel):
     token: str
     email: str
@@ -62,6 +66,7 @@ class NewTokenOut(BaseModel):
 class AppCreate(BaseModel):
     name: str | None = None
     region: str = "local"
+    org: str | None = None  # default: the caller's personal org
 
 
 class AppOut(BaseModel):
@@ -71,6 +76,7 @@ class AppOut(BaseModel):
     hostname: str
     url: str
     owner: str
+    org: str
     created_at: datetime
 
 

@@ -15,6 +15,7 @@ def app_out(app: App, settings: Settings) -> AppOut:
         hostname=settings.hostname(app.name),
         url=settings.app_url(app.name),
         owner=app.owner.email,
+        org=app.org.name,
         created_at=app.created_at,
     )
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hangar.control.login_limits import LoginLimits
+from hangar.control.orgs import accept_invite, create_personal_org
 from hangar.control.tokens import issue_session, revoke_sessions
 from hangar.domain.credentials import check_password, normal_email
 from hangar.errors import ConcurrentChange, Conflict, Forbidden, Unauthorized
@@ -14,20 +15,37 @@ from hangar.store.models import User
 from hangar.store.passwords import hash_password, password_matches
 
 WRONG = "wrong email or password"
+OPEN, INVITE = "open", "invite"  # the sign-up policies
 
 
-def signup(session: Session, email: str, password: str) -> str:
+def signup(
+    session: Session, email: str, password: str, policy: str = OPEN, invite: str | None = None
+) -> str:
+    """A new account with its personal org, and its first session token.
+
+    The first account of a server is its admin and needs no invite; after that,
+    the `invite` policy lets in only people with an invite code for their email.
+    """
     email = normal_email(email)
     check_password(password, email)
     taken = Conflict(f"{email} already has an account", hint="log in with `hangar auth login`")
     if session.scalar(select(User).where(User.email == email)) is not None:
         raise taken
-    user = User(email=email, password_hash=hash_password(password))
+    first = session.scalar(select(func.count()).select_from(User)) == 0
+    if policy == INVITE and not first and not invite:
+        raise Forbidden(
+            "sign-up on this server is by invitation",
+            hint="ask a member for an invite code, then `hangar auth signup --invite CODE`",
+        )
+    user = User(email=email, password_hash=hash_password(password), is_admin=first)
     session.add(user)
     try:
         flush(session)
     except ConcurrentChange as exc:  # the same email signed up by two requests at once
         raise taken from exc
+    create_personal_org(session, user)
+    if invite:
+        accept_invite(session, user, invite)
     return issue_session(session, user)
 
 

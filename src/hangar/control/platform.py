@@ -25,6 +25,7 @@ class Settings:
     allowed_images: tuple[str, ...] = BASE_IMAGES  # deployable by any app with --image
     upload_quota_bytes: int = 4 * 1024**3  # each user's pending uploads, unpacked
     upload_ttl_s: float = 3600.0  # an upload not deployed by then is removed
+    signup_policy: str = "open"  # or "invite" (the server's default): see control/accounts.py
 
     def app_url(self, app: str) -> str:
         port = "" if self.http_port == 80 else f":{self.http_port}"

@@ -1,4 +1,4 @@
-"""App names: what is allowed, and readable generated ones."""
+"""App and org names: what is allowed, and readable generated ones."""
 
 from __future__ import annotations
 
@@ -14,14 +14,22 @@ _NOUNS = ("river", "forest", "meadow", "harbor", "canyon", "glacier", "comet", "
 
 
 def validate_app_name(name: str) -> str:
+    return _validate("app", name)
+
+
+def validate_org_name(name: str) -> str:
+    return _validate("org", name)
+
+
+def _validate(kind: str, name: str) -> str:
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidInput(
-            f"app name {name!r} is {len(name)} characters long",
+            f"{kind} name {name[:64]!r} is {len(name)} characters long",
             hint=f"use at most {MAX_NAME_LENGTH} characters",
         )
     if not _VALID.match(name):
         raise InvalidInput(
-            f"app name {name!r} is not allowed",
+            f"{kind} name {name!r} is not allowed",
             hint="use lowercase letters, digits and dashes; start and end with a letter or digit",
         )
     return name

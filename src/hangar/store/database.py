@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,9 +32,18 @@ class Database:
     def upgrade_to(self, revision: str) -> None:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        with self.engine.connect() as connection:
+            sqlite = connection.dialect.name == "sqlite"
+            # SQLite rebuilds a table to alter it: with foreign keys on, dropping the old
+            # copy of a parent table (apps) would cascade-delete its children's rows.
+            _foreign_keys(connection, sqlite, on=False)
+            try:
+                with connection.begin():
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, revision)
+                    _check_foreign_keys(connection, sqlite)
+            finally:
+                _foreign_keys(connection, sqlite, on=True)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -94,6 +103,17 @@ def _make_engine(url: str) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _foreign_keys(connection: Connection, sqlite: bool, on: bool) -> None:
+    if sqlite:
+        connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+        connection.commit()
+
+
+def _check_foreign_keys(connection: Connection, sqlite: bool) -> None:
+    if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+        raise RuntimeError("a migration left rows whose foreign keys point nowhere")
 
 
 def _sqlite_pragmas(connection: object, _record: object) -> None:

@@ -22,16 +22,19 @@ def create(
     body: AppCreate, user: User = Depends(current_user), p: Platform = Depends(platform)
 ) -> AppOut:
     with p.db.session() as session:
-        app = apps.create_app(session, user, body.name, body.region)
+        app = apps.create_app(session, user, body.name, body.region, body.org)
         out = app_out(app, p.settings)
     p.edge.sync(desired_routes(p))
     return out
 
 
 @router.get("", response_model=list[AppOut])
-def list_all(user: User = Depends(current_user), p: Platform = Depends(platform)) -> list[AppOut]:
+def list_all(
+    org: str | None = None, user: User = Depends(current_user), p: Platform = Depends(platform)
+) -> list[AppOut]:
+    """The apps of every org you are in (or of `org` only)."""
     with p.db.session() as session:
-        return [app_out(app, p.settings) for app in apps.list_apps(session, user)]
+        return [app_out(app, p.settings) for app in apps.list_apps(session, user, org)]
 
 
 @router.get("/{name}", response_model=AppStatusOut)

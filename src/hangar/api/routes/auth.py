@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from hangar.api.deps import Caller, bearer_token, current_caller, current_user, platform
-from hangar.api.schemas import Credentials, PasswordChange, TokenOut, WhoAmI
+from hangar.api.schemas import Credentials, PasswordChange, SignupIn, TokenOut, WhoAmI
 from hangar.control import accounts, tokens
 from hangar.control.platform import Platform
 from hangar.store.models import User
@@ -12,9 +12,10 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
 @router.post("/signup", response_model=TokenOut, status_code=201)
-def signup(body: Credentials, p: Platform = Depends(platform)) -> TokenOut:
+def signup(body: SignupIn, p: Platform = Depends(platform)) -> TokenOut:
+    policy = p.settings.signup_policy
     with p.db.session() as session:
-        token = accounts.signup(session, body.email, body.password)
+        token = accounts.signup(session, body.email, body.password, policy, body.invite)
     return TokenOut(token=token, email=body.email.strip().lower())
 
 

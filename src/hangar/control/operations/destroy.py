@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hangar.control import leases
 from hangar.control.apps import app_releases, find_app
+from hangar.control.orgs import require_app_admin
 from hangar.control.platform import Platform
 from hangar.domain.image_names import is_release_image
 from hangar.store.models import User
@@ -13,6 +14,7 @@ def destroy_app(platform: Platform, user: User, name: str) -> None:
     """Remove the app's route, containers and images, then the app itself."""
     with platform.db.session() as session:
         app = find_app(session, name, user)
+        require_app_admin(session, app, user)
         images = {r.image for r in app_releases(session, app) if is_release_image(name, r.image)}
     with leases.app_lease(platform.db, name, "destroy"):
         _remove_everything(platform, user, name, images)
