@@ -95,3 +95,45 @@ def test_the_running_api_refuses_a_rebound_host_name(server):
         rebound = http.get("/v1/auth/whoami", headers={"Host": "rebind.attacker.example"})
         assert rebound.status_code == 400 and rebound.json()["error"] == "bad_host"
         assert http.get("/healthz").status_code == 200
+
+
+def test_an_invited_member_works_in_the_org_from_the_cli(tmp_path):
+    server = start_server(tmp_path / "data", extra=("--signup", "invite"))
+    try:
+        admin = Cli(tmp_path / "admin", server.api_url)
+        admin.ok(
+            "auth", "signup", "--email", "admin@example.com", "--password", "an-admins-passphrase"
+        )
+        admin.ok("orgs", "create", "team")
+        bob = Cli(tmp_path / "bob", server.api_url)
+        refused = bob(
+            "auth", "signup", "--email", "bob@example.com", "--password", "bobs-passphrase"
+        )
+        assert refused.returncode != 0 and "by invitation" in refused.stderr
+        code = json.loads(
+            admin.ok("orgs", "invite", "bob@example.com", "--org", "team", "--json").stdout
+        )["code"]
+
+        bob.ok(
+            "auth",
+            "signup",
+            "--email",
+            "bob@example.com",
+            "--password",
+            "bobs-passphrase",
+            "--invite",
+            code,
+        )
+        bob.ok("apps", "create", "team-app", "--org", "team")
+
+        listed = json.loads(admin.ok("apps", "list", "--org", "team", "--json").stdout)
+        assert [(a["name"], a["org"], a["owner"]) for a in listed] == [
+            ("team-app", "team", "bob@example.com")
+        ]
+        gone = bob("apps", "destroy", "team-app", "--yes")
+        assert gone.returncode != 0 and "only an admin" in gone.stderr
+        last = admin("orgs", "leave", "team")
+        assert last.returncode != 0 and "last admin" in last.stderr
+        admin.ok("apps", "destroy", "team-app", "--yes")
+    finally:
+        server.stop()

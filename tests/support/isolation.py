@@ -25,18 +25,21 @@ from hangar.store.models import Token, User
 PUBLIC = {("POST", "/v1/auth/signup"), ("POST", "/v1/auth/login")}
 OWNER, STRANGER = "owner@example.com", "stranger@example.com"
 OWNER_SECRET = "OWNER_ONLY_SECRET_NAME"
-# token 1 is the owner's first login: another identity must not revoke it
 # What each identity must never see: deploy tokens are the owner's, so its email is theirs.
 FOREIGN = {
     "another user": (OWNER, OWNER_SECRET),
     "deploy token of another app": (OWNER_SECRET,),
     "deploy token of web": (),
 }
+# token 1 is the owner's first login: another identity must not revoke it; "owner" is
+# the owner's personal org (named after the email)
 PATH_VALUES = {
     "name": "web",
     "machine_id": "m0000001",
     "deployment_id": "d0000001",
     "token_id": "1",
+    "org": "owner",
+    "email": OWNER,
 }
 
 

@@ -13,6 +13,7 @@ from hangar.errors import NotFound
 APPS = [
     {
         "name": "web",
+        "org": "dev",
         "status": "pending",
         "region": "local",
         "url": "http://web.localhost",
@@ -25,7 +26,7 @@ class StubClient:
     def __init__(self, failure: Exception | None = None) -> None:
         self.failure = failure
 
-    def list_apps(self) -> list[dict[str, str]]:
+    def list_apps(self, org: str | None = None) -> list[dict[str, str]]:
         if self.failure is not None:
             raise self.failure
         return APPS

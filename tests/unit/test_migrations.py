@@ -74,7 +74,8 @@ def test_upgrading_keeps_every_row(tmp_path):
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
             orgs = connection.exec_driver_sql(
                 "SELECT orgs.personal, memberships.role, users.is_admin FROM apps "
-                "JOIN orgs ON orgs.id = apps.org_id JOIN memberships ON memberships.org_id = orgs.id "
+                "JOIN orgs ON orgs.id = apps.org_id "
+                "JOIN memberships ON memberships.org_id = orgs.id "
                 "JOIN users ON users.id = memberships.user_id"
             ).all()
         assert counts == [1, 1, 1, 1, 1, 1]  # once [1, 1, 1, 0, 0, 0]: rebuilding apps cascaded

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, SecretStr
 
 from hangar.control.tokens import DEPLOY_TTL_MAX, TokenInfo
+from hangar.store.models import Org
 
 TWENTY_YEARS_S = DEPLOY_TTL_MAX.total_seconds()
 
@@ -28,6 +29,43 @@ class TokenOut(BaseModel):
 
 class WhoAmI(BaseModel):
     email: str
+
+
+class OrgCreate(BaseModel):
+    name: str
+
+
+class MemberOut(BaseModel):
+    email: str
+    role: str
+
+
+class OrgOut(BaseModel):
+    name: str
+    personal: bool
+    role: str  # the caller's
+    members: list[MemberOut] | None = None  # in `show` only
+
+    @classmethod
+    def of(cls, org: Org, role: str, members: list[MemberOut] | None = None) -> OrgOut:
+        return cls(name=org.name, personal=org.personal, role=role, members=members)
+
+
+class InviteCreate(BaseModel):
+    email: str
+    role: str = "member"
+
+
+class InviteOut(BaseModel):
+    code: str  # shown this once; give it to the person invited
+    org: str
+    email: str
+    role: str
+    expires_at: datetime
+
+
+class JoinIn(BaseModel):
+    code: str
 
 
 class PasswordChange(BaseModel):

@@ -7,6 +7,7 @@ import typer
 from hangar.cli.context import (
     ApiUrlOption,
     JsonOption,
+    OrgOption,
     YesOption,
     client,
     out,
@@ -22,27 +23,31 @@ app = typer.Typer(help="Manage apps", no_args_is_help=True)
 
 
 @app.command("list")
-def list_apps(json_: bool = JsonOption, api_url: str = ApiUrlOption) -> None:
-    """List your apps."""
-    apps = client(api_url).list_apps()
+def list_apps(
+    org: str | None = OrgOption, json_: bool = JsonOption, api_url: str = ApiUrlOption
+) -> None:
+    """List the apps of your orgs (or of one)."""
+    apps = client(api_url).list_apps(org)
     if json_:
         print_json(apps)
         return
     rows = [
-        [a["name"], a["status"], a["region"], a["url"], short_time(a["created_at"])] for a in apps
+        [a["name"], a["org"], a["status"], a["region"], a["url"], short_time(a["created_at"])]
+        for a in apps
     ]
-    table(["NAME", "STATUS", "REGION", "URL", "CREATED"], rows)
+    table(["NAME", "ORG", "STATUS", "REGION", "URL", "CREATED"], rows)
 
 
 @app.command()
 def create(
     name: str | None = typer.Argument(None, help="App name (default: generated)"),
     region: str = typer.Option("local", "--region", "-r"),
+    org: str | None = OrgOption,
     json_: bool = JsonOption,
     api_url: str = ApiUrlOption,
 ) -> None:
     """Create an app without a fly.toml."""
-    created = client(api_url).create_app(name, region)
+    created = client(api_url).create_app(name, region, org)
     if json_:
         print_json(created)
     else:

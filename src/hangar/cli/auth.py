@@ -17,11 +17,16 @@ PasswordOption = typer.Option(
 
 @app.command()
 def signup(
-    email: str = EmailOption, password: str = PasswordOption, api_url: str = ApiUrlOption
+    email: str = EmailOption,
+    password: str = PasswordOption,
+    invite: str | None = typer.Option(
+        None, "--invite", help="The code from `hangar orgs invite` (servers that sign up by invite)"
+    ),
+    api_url: str = ApiUrlOption,
 ) -> None:
-    """Create an account and log in."""
+    """Create an account (with its personal org) and log in."""
     settings = ClientSettings.load(api_url)
-    answer = HangarClient(settings.api_url).signup(email, password)
+    answer = HangarClient(settings.api_url).signup(email, password, invite)
     _save(settings, answer)
     out.print(f"Signed up and logged in as [bold]{answer['email']}[/]")
 

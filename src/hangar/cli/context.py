@@ -21,6 +21,7 @@ err = Console(stderr=True)
 
 AppOption = typer.Option(None, "-a", "--app", help="App name (default: the app in ./fly.toml)")
 JsonOption = typer.Option(False, "--json", "-j", help="Print JSON")
+OrgOption = typer.Option(None, "--org", "-o", help="Organisation (default: your personal one)")
 YesOption = typer.Option(False, "-y", "--yes", help="Skip confirmations")
 ApiUrlOption = typer.Option(None, "--api-url", envvar="HANGAR_API_URL", help="Hangar API URL")
 

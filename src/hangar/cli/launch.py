@@ -12,7 +12,7 @@ from hangar.appconfig import CONFIG_FILE, AppConfig, load_file, write_file
 from hangar.appconfig.model import HttpService, Vm
 from hangar.appconfig.write import rename_app
 from hangar.builder.archive import require_dockerfile
-from hangar.cli.context import ApiUrlOption, YesOption, client, out, warn
+from hangar.cli.context import ApiUrlOption, OrgOption, YesOption, client, out, warn
 from hangar.domain.names import validate_app_name
 from hangar.errors import InvalidInput
 
@@ -22,6 +22,7 @@ _EXPOSE = re.compile(r"^\s*EXPOSE\s+(\d+)", re.IGNORECASE | re.MULTILINE)
 def launch(
     name: str | None = typer.Option(None, "--name", "-n", help="App name (default: generated)"),
     region: str = typer.Option("local", "--region", "-r", help="Primary region"),
+    org: str | None = OrgOption,
     internal_port: int | None = typer.Option(
         None, "--internal-port", help="Port the app listens on"
     ),
@@ -38,7 +39,7 @@ def launch(
     if name:
         validate_app_name(name)
     api = client(api_url)
-    created = api.create_app(name or (base.app if base else None), region)
+    created = api.create_app(name or (base.app if base else None), region, org)
     if base is not None:
         rename_app(config_file, created["name"])
     else:

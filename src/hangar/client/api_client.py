@@ -30,8 +30,9 @@ class HangarClient:
         self._http = httpx.Client(base_url=api_url, headers=headers, timeout=timeout)
 
     # auth
-    def signup(self, email: str, password: str) -> dict[str, Any]:
-        return self._object("POST", "/v1/auth/signup", json={"email": email, "password": password})
+    def signup(self, email: str, password: str, invite: str | None = None) -> dict[str, Any]:
+        body = {"email": email, "password": password, "invite": invite}
+        return self._object("POST", "/v1/auth/signup", json=body)
 
     def login(self, email: str, password: str) -> dict[str, Any]:
         return self._object("POST", "/v1/auth/login", json={"email": email, "password": password})
@@ -60,11 +61,35 @@ class HangarClient:
         self._json("DELETE", f"/v1/tokens/{token_id}")
 
     # apps
-    def create_app(self, name: str | None, region: str = "local") -> dict[str, Any]:
-        return self._object("POST", "/v1/apps", json={"name": name, "region": region})
+    def create_app(
+        self, name: str | None, region: str = "local", org: str | None = None
+    ) -> dict[str, Any]:
+        return self._object("POST", "/v1/apps", json={"name": name, "region": region, "org": org})
 
-    def list_apps(self) -> list[dict[str, Any]]:
-        return self._list("GET", "/v1/apps")
+    def list_apps(self, org: str | None = None) -> list[dict[str, Any]]:
+        return self._list("GET", "/v1/apps", params={"org": org} if org else None)
+
+    # orgs
+    def orgs(self) -> list[dict[str, Any]]:
+        return self._list("GET", "/v1/orgs")
+
+    def create_org(self, name: str) -> dict[str, Any]:
+        return self._object("POST", "/v1/orgs", json={"name": name})
+
+    def org(self, name: str) -> dict[str, Any]:
+        return self._object("GET", f"/v1/orgs/{name}")
+
+    def invite(self, org: str, email: str, role: str) -> dict[str, Any]:
+        return self._object("POST", f"/v1/orgs/{org}/invites", json={"email": email, "role": role})
+
+    def remove_member(self, org: str, email: str) -> None:
+        self._json("DELETE", f"/v1/orgs/{org}/members/{email}")
+
+    def leave_org(self, org: str) -> None:
+        self._json("POST", f"/v1/orgs/{org}/leave")
+
+    def join_org(self, code: str) -> dict[str, Any]:
+        return self._object("POST", "/v1/orgs/join", json={"code": code})
 
     def app_status(self, app: str) -> dict[str, Any]:
         return self._object("GET", f"/v1/apps/{app}")
