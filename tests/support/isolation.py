@@ -67,13 +67,8 @@ def prepare(platform: Platform) -> None:
         for email in (OWNER, STRANGER):
             signup(session, email, "a-long-enough-passphrase")
         owner = _user(session, OWNER)
-        for name in ("web", "api"):
-            create_app(session, owner, name)
-    with platform.db.session() as session:
-        web = session.scalars(select(User).where(User.email == OWNER)).one()
-        from hangar.control.apps import find_app
-
-        platform.secrets.set(session, find_app(session, "web", web), {OWNER_SECRET: "value-1"})
+        web, _ = (create_app(session, owner, name) for name in ("web", "api"))
+        platform.secrets.set(session, web, {OWNER_SECRET: "value-1"})
 
 
 def identities(platform: Platform) -> dict[str, Callable[[], str | None]]:

@@ -13,7 +13,6 @@ from hangar.api.schemas import DeployCreate, DeployOut, RollbackCreate, UploadOu
 from hangar.api.streams import ndjson
 from hangar.appconfig import parse
 from hangar.builder.archive import require_dockerfile
-from hangar.control.apps import find_app
 from hangar.control.deploy.engine import Deployer, DeployRequest
 from hangar.control.deploy.rollback import rollback_request
 from hangar.control.platform import Platform
@@ -34,17 +33,11 @@ async def upload(
     Async only to read the body as it streams in; the store and the unpacking
     block, so they run in the threadpool and every other request goes on.
     """
-    await run_in_threadpool(_check_app, p, user, name)
     p.settings.uploads_dir.mkdir(parents=True, exist_ok=True)
     archive = p.settings.uploads_dir / f"{uuid.uuid4().hex}.tar.gz"
     size = await _receive(request, archive)
     upload_id, _ = await run_in_threadpool(unpack_upload, p.db, p.settings, user, name, archive)
     return UploadOut(upload_id=upload_id, bytes=size)
-
-
-def _check_app(p: Platform, user: User, name: str) -> None:
-    with p.db.session() as session:
-        find_app(session, name, user)
 
 
 @router.post("/deploys", response_model=DeployOut, status_code=201)
@@ -71,7 +64,6 @@ def deploy(
 def _start_deploy(
     name: str, body: DeployCreate, folder: Path | None, user: User, p: Platform, d: Deployer
 ) -> DeployOut:
-    _check_app(p, user, name)
     config = parse(body.config).config
     if config.app != name:
         raise InvalidInput(
@@ -106,7 +98,6 @@ def events(
     p: Platform = Depends(platform),
     d: Deployer = Depends(deployer),
 ) -> StreamingResponse:
-    _check_app(p, user, name)
     deployment = d.get(deployment_id)
     if deployment.app != name:
         raise NotFound(f"deployment {deployment_id} not found in app {name}")
