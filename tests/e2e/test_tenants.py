@@ -97,6 +97,27 @@ def test_the_running_api_refuses_a_rebound_host_name(server):
         assert http.get("/healthz").status_code == 200
 
 
+def _ci_works_in_the_org_with_an_org_token(admin: Cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    admin.ok("apps", "create", "admins-own")
+    token = admin.ok("tokens", "create", "org", "--org", "team", "-x", "1h").stdout.strip()
+    ci = Cli(tmp_path / "ci-home", admin.api_url)  # never logged in
+    env = {"HANGAR_API_TOKEN": token}
+
+    ci.ok("apps", "create", "ci-app", env_extra=env)
+    listed = json.loads(ci.ok("apps", "list", "--json", env_extra=env).stdout)
+    assert sorted((a["name"], a["org"]) for a in listed) == [
+        ("ci-app", "team"),
+        ("team-app", "team"),
+    ]
+    refused = ci("status", "-a", "admins-own", env_extra=env)
+    assert refused.returncode != 0 and "reaches only team" in refused.stderr
+    refused = ci("apps", "destroy", "ci-app", "--yes", env_extra=env)
+    assert refused.returncode != 0 and "org token of team cannot do this" in refused.stderr
+    kinds = [(t["kind"], t["org"]) for t in json.loads(admin.ok("tokens", "list", "--json").stdout)]
+    assert ("org", "team") in kinds
+    admin.ok("apps", "destroy", "ci-app", "--yes")
+
+
 def test_an_invited_member_works_in_the_org_from_the_cli(tmp_path):
     server = start_server(tmp_path / "data", extra=("--signup", "invite"))
     try:
@@ -132,6 +153,7 @@ def test_an_invited_member_works_in_the_org_from_the_cli(tmp_path):
         ]
         gone = bob("apps", "destroy", "team-app", "--yes")
         assert gone.returncode != 0 and "only an admin" in gone.stderr
+        _ci_works_in_the_org_with_an_org_token(admin, tmp_path)
         last = admin("orgs", "leave", "team")
         assert last.returncode != 0 and "last admin" in last.stderr
         admin.ok("apps", "destroy", "team-app", "--yes")

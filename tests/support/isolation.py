@@ -19,17 +19,22 @@ from sqlalchemy import select, update
 from hangar.control import tokens
 from hangar.control.accounts import signup
 from hangar.control.apps import create_app
+from hangar.control.orgs import create_org
 from hangar.control.platform import Platform
 from hangar.store.models import Token, User
 
 PUBLIC = {("POST", "/v1/auth/signup"), ("POST", "/v1/auth/login")}
 OWNER, STRANGER = "owner@example.com", "stranger@example.com"
 OWNER_SECRET = "OWNER_ONLY_SECRET_NAME"
-# What each identity must never see: deploy tokens are the owner's, so its email is theirs.
+WEB_LISTED = '"name":"web"'  # web in a listing of apps
+OTHER_ORG = "team"  # another org of the owner's: web is not in it
+# What each identity must never see: the owner's tokens are theirs, so its email is theirs.
 FOREIGN = {
     "another user": (OWNER, OWNER_SECRET),
     "deploy token of another app": (OWNER_SECRET,),
     "deploy token of web": (),
+    "org token of another org": (OWNER_SECRET, WEB_LISTED),
+    "org token of web's org": (),
 }
 # token 1 is the owner's first login: another identity must not revoke it; "owner" is
 # the owner's personal org (named after the email)
@@ -62,11 +67,13 @@ def routes(api: FastAPI) -> list[tuple[str, str]]:
 
 
 def prepare(platform: Platform) -> None:
-    """The owner with apps web and api (web with a secret), and a stranger."""
+    """The owner with apps web and api (web with a secret) in their personal org, and an
+    org "team" of theirs without apps; and a stranger."""
     with platform.db.session() as session:
         for email in (OWNER, STRANGER):
             signup(session, email, "a-long-enough-passphrase")
         owner = _user(session, OWNER)
+        create_org(session, owner, OTHER_ORG)
         web, _ = (create_app(session, owner, name) for name in ("web", "api"))
         platform.secrets.set(session, web, {OWNER_SECRET: "value-1"})
 
@@ -80,6 +87,8 @@ def identities(platform: Platform) -> dict[str, Callable[[], str | None]]:
         "another user": lambda: session_token(platform, STRANGER),
         "deploy token of another app": lambda: _deploy_token(platform, "api"),
         "deploy token of web": lambda: _deploy_token(platform, "web"),
+        "org token of another org": lambda: _org_token(platform, OTHER_ORG),
+        "org token of web's org": lambda: _org_token(platform, "owner"),
     }
 
 
@@ -126,4 +135,10 @@ def _revoked_token(platform: Platform) -> str:
 def _deploy_token(platform: Platform, app: str) -> str:
     with platform.db.session() as session:
         secret, _ = tokens.issue_deploy_token(session, _user(session, OWNER), app)
+    return secret
+
+
+def _org_token(platform: Platform, org: str) -> str:
+    with platform.db.session() as session:
+        secret, _ = tokens.issue_org_token(session, _user(session, OWNER), org)
     return secret

@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr
 
-from hangar.control.tokens import DEPLOY_TTL_MAX, TokenInfo
+from hangar.control.tokens import MADE_TTL_MAX, TokenInfo
 from hangar.store.models import Org
 
-TWENTY_YEARS_S = DEPLOY_TTL_MAX.total_seconds()
+TWENTY_YEARS_S = MADE_TTL_MAX.total_seconds()
 
 
 class Credentials(BaseModel):
@@ -73,12 +73,19 @@ class PasswordChange(BaseModel):
     new_password: str
 
 
-class DeployTokenCreate(BaseModel):
-    app: str
+class MadeTokenCreate(BaseModel):
     name: str = Field(default="", max_length=64)
     expiry_s: float | None = Field(  # default: 20 years
         default=None, gt=0, le=TWENTY_YEARS_S, allow_inf_nan=False
     )
+
+
+class DeployTokenCreate(MadeTokenCreate):
+    app: str
+
+
+class OrgTokenCreate(MadeTokenCreate):
+    org: str | None = None  # default: the caller's personal org
 
 
 class TokenInfoOut(BaseModel):
@@ -86,6 +93,7 @@ class TokenInfoOut(BaseModel):
     kind: str
     name: str
     app: str | None
+    org: str | None
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None

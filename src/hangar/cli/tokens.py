@@ -1,6 +1,8 @@
-"""hangar tokens create deploy|list|revoke"""
+"""hangar tokens create deploy|org, list, revoke"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import typer
 
@@ -9,6 +11,7 @@ from hangar.cli.context import (
     ApiUrlOption,
     AppOption,
     JsonOption,
+    OrgOption,
     client,
     out,
     print_json,
@@ -22,21 +25,40 @@ app = typer.Typer(help="Tokens for CI and other machines: make, list, revoke", n
 create = typer.Typer(help="Make a token", no_args_is_help=True)
 app.add_typer(create, name="create")
 TWENTY_YEARS_S = 20 * 365 * 24 * 3600.0
+ExpiryOption = typer.Option(
+    None, "--expiry", "-x", help="How long it lives, like 720h (default 20 years)"
+)
+NameOption = typer.Option("", "--name", "-n", help="What it is for, shown in `tokens list`")
 
 
 @create.command("deploy")
 def create_deploy(
     app_: str | None = AppOption,
-    expiry: str | None = typer.Option(
-        None, "--expiry", "-x", help="How long it lives, like 720h (default 20 years)"
-    ),
-    name: str = typer.Option("", "--name", "-n", help="What it is for, shown in `tokens list`"),
+    expiry: str | None = ExpiryOption,
+    name: str = NameOption,
     json_: bool = JsonOption,
     api_url: str = ApiUrlOption,
 ) -> None:
     """A token that deploys one app (and reads it and sets its secrets); printed once."""
-    seconds = None if expiry is None else _expiry_seconds(expiry)
-    made = client(api_url).create_deploy_token(resolve_app(app_), seconds, name)
+    made = client(api_url).create_deploy_token(resolve_app(app_), _expiry_seconds(expiry), name)
+    _print_made(made, json_)
+
+
+@create.command("org")
+def create_org(
+    org: str | None = OrgOption,
+    expiry: str | None = ExpiryOption,
+    name: str = NameOption,
+    json_: bool = JsonOption,
+    api_url: str = ApiUrlOption,
+) -> None:
+    """A token that does what a member may in one org (create, deploy, scale its apps),
+    and nothing outside it; printed once."""
+    made = client(api_url).create_org_token(org, _expiry_seconds(expiry), name)
+    _print_made(made, json_)
+
+
+def _print_made(made: dict[str, Any], json_: bool) -> None:
     if json_:
         print_json(made)
         return
@@ -45,7 +67,7 @@ def create_deploy(
 
 @app.command("list")
 def list_tokens(json_: bool = JsonOption, api_url: str = ApiUrlOption) -> None:
-    """Your tokens: login sessions and deploy tokens (never the tokens themselves)."""
+    """Your tokens: login sessions, deploy and org tokens (never the tokens themselves)."""
     found = client(api_url).tokens()
     if json_:
         print_json(found)
@@ -54,7 +76,7 @@ def list_tokens(json_: bool = JsonOption, api_url: str = ApiUrlOption) -> None:
         [
             str(t["id"]) + (" *" if t["current"] else ""),
             t["kind"],
-            t["app"] or "",
+            t["app"] or t["org"] or "",
             t["name"],
             short_time(t["created_at"]),
             short_time(t["expires_at"]),
@@ -62,7 +84,7 @@ def list_tokens(json_: bool = JsonOption, api_url: str = ApiUrlOption) -> None:
         ]
         for t in found
     ]
-    table(["ID", "KIND", "APP", "NAME", "CREATED", "EXPIRES", "LAST USED"], rows)
+    table(["ID", "KIND", "APP/ORG", "NAME", "CREATED", "EXPIRES", "LAST USED"], rows)
 
 
 @app.command("revoke")
@@ -75,7 +97,9 @@ def revoke(
     out.print(f"Revoked token {token_id}")
 
 
-def _expiry_seconds(text: str) -> float:
+def _expiry_seconds(text: str | None) -> float | None:
+    if text is None:
+        return None
     try:
         return parse_duration(text, max_s=TWENTY_YEARS_S)
     except ValueError as exc:

@@ -57,6 +57,12 @@ class HangarClient:
         body = {"app": app, "expiry_s": expiry_s, "name": name}
         return self._object("POST", "/v1/tokens/deploy", json=body)
 
+    def create_org_token(
+        self, org: str | None, expiry_s: float | None, name: str = ""
+    ) -> dict[str, Any]:
+        body = {"org": org, "expiry_s": expiry_s, "name": name}
+        return self._object("POST", "/v1/tokens/org", json=body)
+
     def revoke_token(self, token_id: int) -> None:
         self._json("DELETE", f"/v1/tokens/{token_id}")
 

@@ -75,7 +75,8 @@ class Invite(Base):
 
 
 class Token(Base):
-    """A bearer token, stored hashed: a login session, or a deploy token of one app."""
+    """A bearer token, stored hashed: a login session, a deploy token of one app, or an
+    org token (a member's reach in one org)."""
 
     __tablename__ = "tokens"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -86,6 +87,9 @@ class Token(Base):
     app_id: Mapped[int | None] = mapped_column(
         ForeignKey("apps.id", ondelete="CASCADE"), nullable=True
     )  # the one app a deploy token may reach
+    org_id: Mapped[int | None] = mapped_column(
+        ForeignKey("orgs.id", ondelete="CASCADE"), nullable=True
+    )  # the one org an org token may reach
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -4,8 +4,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from hangar.api.deps import current_user, platform
+from hangar.api.deps import Caller, current_caller, current_user, platform
 from hangar.api.schemas import AppCreate, AppOut, AppStatusOut, ReleaseOut
+from hangar.api.scopes import org_for
 from hangar.api.views import app_out, machine_out, release_out
 from hangar.control import apps
 from hangar.control.operations.destroy import destroy_app
@@ -19,10 +20,11 @@ router = APIRouter(prefix="/v1/apps", tags=["apps"])
 
 @router.post("", response_model=AppOut, status_code=201)
 def create(
-    body: AppCreate, user: User = Depends(current_user), p: Platform = Depends(platform)
+    body: AppCreate, caller: Caller = Depends(current_caller), p: Platform = Depends(platform)
 ) -> AppOut:
+    org = org_for(caller.org, body.org)
     with p.db.session() as session:
-        app = apps.create_app(session, user, body.name, body.region, body.org)
+        app = apps.create_app(session, caller.user, body.name, body.region, org)
         out = app_out(app, p.settings)
     p.edge.sync(desired_routes(p))
     return out
@@ -30,11 +32,14 @@ def create(
 
 @router.get("", response_model=list[AppOut])
 def list_all(
-    org: str | None = None, user: User = Depends(current_user), p: Platform = Depends(platform)
+    org: str | None = None,
+    caller: Caller = Depends(current_caller),
+    p: Platform = Depends(platform),
 ) -> list[AppOut]:
     """The apps of every org you are in (or of `org` only)."""
+    within = org_for(caller.org, org)
     with p.db.session() as session:
-        return [app_out(app, p.settings) for app in apps.list_apps(session, user, org)]
+        return [app_out(app, p.settings) for app in apps.list_apps(session, caller.user, within)]
 
 
 @router.get("/{name}", response_model=AppStatusOut)

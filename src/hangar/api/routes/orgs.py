@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from hangar.api.deps import current_user, platform
+from hangar.api.deps import Caller, current_caller, current_user, platform
 from hangar.api.schemas import InviteCreate, InviteOut, JoinIn, MemberOut, OrgCreate, OrgOut
 from hangar.control import orgs
 from hangar.control.platform import Platform
@@ -14,9 +14,13 @@ router = APIRouter(prefix="/v1/orgs", tags=["orgs"])
 
 
 @router.get("", response_model=list[OrgOut])
-def list_orgs(user: User = Depends(current_user), p: Platform = Depends(platform)) -> list[OrgOut]:
+def list_orgs(
+    caller: Caller = Depends(current_caller), p: Platform = Depends(platform)
+) -> list[OrgOut]:
+    """Your orgs (an org token's one org)."""
     with p.db.session() as session:
-        return [OrgOut.of(org, role) for org, role in orgs.user_orgs(session, user)]
+        found = orgs.user_orgs(session, caller.user)
+        return [OrgOut.of(org, role) for org, role in found if caller.org in (None, org.name)]
 
 
 @router.post("", response_model=OrgOut, status_code=201)
