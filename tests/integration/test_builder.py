@@ -154,6 +154,35 @@ def test_missing_base_image_fails_fast_without_pulling(
     assert lines == []  # the engine was never asked
 
 
+@pytest.mark.parametrize(
+    "dockerfile",
+    [
+        "FROM {tag}\nRUN true\n",
+        "FROM {id}\nRUN true\n",
+        "FROM hangar/busybox:1\nCOPY --from={tag} /bin/sh /stolen\n",
+    ],
+)
+def test_another_apps_release_image_is_as_missing_as_an_absent_one(
+    builder: DockerBuilder,
+    docker_client: docker.DockerClient,
+    base_image: str,
+    tag: str,
+    tmp_path: Path,
+    dockerfile: str,
+) -> None:
+    theirs = f"hangar/other-{uuid.uuid4().hex[:8]}:deployment-d0000001"
+    image = docker_client.images.get(base_image)
+    image.tag(theirs)
+    lines: list[str] = []
+    try:
+        text = dockerfile.format(tag=theirs, id=image.id.split(":")[1][:12])
+        with pytest.raises(BuildFailed, match="is not on this machine"):
+            builder.build(context(tmp_path, text), tag, lines.append)
+    finally:
+        docker_client.images.remove(theirs)
+    assert lines == []  # the engine was never asked
+
+
 # -- pure helpers (no engine needed) ---------------------------------------------
 
 
@@ -168,9 +197,12 @@ def test_base_images_skips_scratch_stages_and_build_args(tmp_path: Path) -> None
         "from build as again\n"
         "FROM $BASE\n"
         "FROM localhost/tools:2\n"
+        "COPY --from=build /a /b\n"
+        "COPY --from=0 /a /b\n"
+        "COPY --chown=1 --from=hangar/python:3 /usr/bin/python3 /p\n"
     )
 
-    assert base_images(dockerfile) == ["hangar/busybox:1", "localhost/tools:2"]
+    assert base_images(dockerfile) == ["hangar/busybox:1", "localhost/tools:2", "hangar/python:3"]
 
 
 def test_build_log_reassembles_lines_and_remembers_the_step() -> None:

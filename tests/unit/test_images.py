@@ -22,7 +22,7 @@ from hangar.control.images import (
 )
 from hangar.control.operations.destroy import destroy_app
 from hangar.control.supervision.reconcile import desired_routes
-from hangar.domain.image_names import is_release_image, release_image
+from hangar.domain.image_names import is_another_apps_release, is_release_image, release_image
 from hangar.errors import RuntimeFailure
 from hangar.store.models import App, Release, User
 from hangar.testing import FakeBuilder
@@ -357,3 +357,12 @@ def test_destroy_removes_the_apps_builds_but_not_an_image_deployed_with_image(
         session.expunge(user)
     destroy_app(fake_platform, user, "web")
     assert fake_platform.runtime.images == {BASE}
+
+
+def test_only_another_apps_release_images_count_as_another_apps():
+    mine = "hangar/web:deployment-d2"
+    assert is_another_apps_release(mine, ["hangar/api:deployment-d1"])
+    assert is_another_apps_release("hangar-test-x:1", ["hangar/api:deployment-d1"])
+    assert not is_another_apps_release(mine, ["hangar/web:deployment-d1"])
+    assert not is_another_apps_release(mine, ["hangar/busybox:1", "python:3"])
+    assert not is_another_apps_release(mine, [])

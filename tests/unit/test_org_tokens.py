@@ -72,19 +72,27 @@ def test_an_admins_org_token_has_a_members_reach(client, admin):
     assert client.get("/v1/apps/shared", headers=admin).status_code == 200
 
 
-def test_an_org_token_stops_when_its_maker_leaves_the_org(client, admin):
-    bob = login(client, "bob@example.com")
+def join_team(client, admin, member):
     code = client.post(
         "/v1/orgs/team/invites", json={"email": "bob@example.com", "role": "member"}, headers=admin
     ).json()["code"]
-    assert client.post("/v1/orgs/join", json={"code": code}, headers=bob).status_code == 200
+    assert client.post("/v1/orgs/join", json={"code": code}, headers=member).status_code == 200
+
+
+def test_a_removed_members_tokens_of_the_org_stop_for_good(client, admin):
+    bob = login(client, "bob@example.com")
+    join_team(client, admin, bob)
     token = org_token(client, bob, "team")
+    made = client.post("/v1/tokens/deploy", json={"app": "shared"}, headers=bob).json()
+    deploy = {"Authorization": f"Bearer {made['token']}"}
     assert client.get("/v1/apps/shared", headers=token).status_code == 200
 
     assert client.delete("/v1/orgs/team/members/bob@example.com", headers=admin).status_code == 204
+    join_team(client, admin, bob)
 
-    refused = client.get("/v1/apps", headers=token)
-    assert refused.status_code == 401 and "not a member" in refused.json()["message"]
+    assert client.get("/v1/apps", headers=token).status_code == 401
+    assert client.get("/v1/apps/shared", headers=deploy).status_code == 401
+    assert [t["kind"] for t in client.get("/v1/tokens", headers=bob).json()] == ["session"]
 
 
 def test_org_tokens_are_listed_with_their_org_and_revocable(client, admin):

@@ -13,7 +13,7 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from hangar.domain.clock import SYSTEM_CLOCK, Clock, as_utc
@@ -21,7 +21,7 @@ from hangar.domain.credentials import normal_email
 from hangar.domain.names import validate_org_name
 from hangar.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hangar.store.database import flush
-from hangar.store.models import App, Invite, Membership, Org, User
+from hangar.store.models import App, Invite, Membership, Org, Token, User
 
 ADMIN, MEMBER = "admin", "member"
 ROLES = (ADMIN, MEMBER)
@@ -159,6 +159,18 @@ def _remove(session: Session, org: Org, email: str) -> None:
             hint="invite another admin first (`hangar orgs invite EMAIL --role admin`)",
         )
     session.delete(membership)
+    _revoke_tokens_in(session, org, membership.user_id)
+
+
+def _revoke_tokens_in(session: Session, org: Org, user_id: int) -> None:
+    """A member who goes loses their tokens of the org and of its apps for good, so that
+    joining again does not bring them back."""
+    apps = select(App.id).where(App.org_id == org.id)
+    session.execute(
+        delete(Token).where(
+            Token.user_id == user_id, or_(Token.org_id == org.id, Token.app_id.in_(apps))
+        )
+    )
 
 
 def _new_org(session: Session, user: User, name: str, personal: bool) -> Org:

@@ -19,3 +19,13 @@ def release_image(app: str, deployment_id: str) -> str:
 def is_release_image(app: str, ref: str) -> bool:
     """True for an image Hangar built for `app` (not a base image, not another app's)."""
     return ref.startswith(f"{release_repository(app)}:{_TAG_PREFIX}")
+
+
+def is_another_apps_release(app_tag: str, image_tags: list[str]) -> bool:
+    """True if an image tagged `image_tags` was built for an app other than the one whose
+    release is tagged `app_tag`."""
+    own = app_tag.split(":", 1)[0] + ":"
+    return any(
+        tag.startswith("hangar/") and f":{_TAG_PREFIX}" in tag and not tag.startswith(own)
+        for tag in image_tags
+    )
