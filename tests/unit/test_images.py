@@ -22,7 +22,12 @@ from hangar.control.images import (
 )
 from hangar.control.operations.destroy import destroy_app
 from hangar.control.supervision.reconcile import desired_routes
-from hangar.domain.image_names import is_another_apps_release, is_release_image, release_image
+from hangar.domain.image_names import (
+    is_another_apps_release,
+    is_named_by,
+    is_release_image,
+    release_image,
+)
 from hangar.errors import RuntimeFailure
 from hangar.store.models import App, Release, User
 from hangar.testing import FakeBuilder
@@ -366,3 +371,12 @@ def test_only_another_apps_release_images_count_as_another_apps():
     assert not is_another_apps_release(mine, ["hangar/web:deployment-d1"])
     assert not is_another_apps_release(mine, ["hangar/busybox:1", "python:3"])
     assert not is_another_apps_release(mine, [])
+
+
+def test_an_image_is_named_by_its_tags_or_digests_never_by_an_id():
+    tags, digests = ["python:3", "hangar/busybox:1", "tools:latest"], ["tools@sha256:ab12"]
+    for ref in ("python:3", "docker.io/library/python:3", "hangar/busybox:1", "tools"):
+        assert is_named_by(ref, tags, digests), ref
+    assert is_named_by("tools@sha256:ab12", tags, digests)
+    for ref in ("a1b2c3", "sha256:a1b2c3", "python", "hangar/busybox"):
+        assert not is_named_by(ref, tags, digests), ref

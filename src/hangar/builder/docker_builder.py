@@ -17,7 +17,7 @@ from hangar.builder.egress import EgressPolicy, host_policy
 from hangar.builder.local_sources import LocalSources
 from hangar.builder.remote_add import localise_remote_adds
 from hangar.builder.sandbox import BuildSandbox
-from hangar.domain.image_names import is_another_apps_release
+from hangar.domain.image_names import is_another_apps_release, is_named_by
 from hangar.errors import BuildFailed
 from hangar.runtime.docker_errors import connect, docker_errors, explain, translate
 
@@ -113,9 +113,9 @@ class DockerBuilder:
             raise translate(f"building {tag}", exc) from exc
 
     def _require_base_images(self, dockerfile: Path, tag: str) -> None:
-        """Fail fast instead of letting the engine try to pull from a registry; another
-        app's release image is as missing as one that is not there (nobody builds on
-        another tenant's image, nor learns that it exists)."""
+        """Fail fast instead of letting the engine try to pull from a registry. An image
+        named by id, or another app's release image, is as missing as one that is not
+        there: nobody builds on another tenant's image or layers, nor learns they exist."""
         for image in base_images(dockerfile):
             missing = BuildFailed(
                 f"build of {tag} failed: base image {image} is not on this machine",
@@ -126,7 +126,8 @@ class DockerBuilder:
                     found = self._client.images.get(image)
                 except docker.errors.ImageNotFound as exc:
                     raise missing from exc
-            if is_another_apps_release(tag, found.tags):
+            named = is_named_by(image, found.tags, found.attrs.get("RepoDigests") or [])
+            if not named or is_another_apps_release(tag, found.tags):
                 raise missing
 
     def _image_id(self, tag: str) -> str:

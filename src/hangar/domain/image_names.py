@@ -29,3 +29,12 @@ def is_another_apps_release(app_tag: str, image_tags: list[str]) -> bool:
         tag.startswith("hangar/") and f":{_TAG_PREFIX}" in tag and not tag.startswith(own)
         for tag in image_tags
     )
+
+
+def is_named_by(ref: str, tags: list[str], digests: list[str]) -> bool:
+    """True if `ref` names an image by one of its tags or digests, not by an id or an id
+    prefix (which could reach an untagged layer of anyone's build)."""
+    short = ref.removeprefix("docker.io/").removeprefix("library/")
+    tail = short.rsplit("/", 1)[-1]
+    candidates = {short} if ":" in tail or "@" in short else {short, f"{short}:latest"}
+    return bool(candidates & (set(tags) | set(digests)))
