@@ -1,4 +1,4 @@
-"""The FastAPI app factory: the only place that sees concrete adapters."""
+"""The FastAPI app factory: the API and the dashboard, over one platform."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from hangar.api.host_check import HostCheck, host_name
 from hangar.api.routes import apps, auth, deploys, machines, orgs, scale, secrets, tokens
 from hangar.control.deploy.engine import Deployer
 from hangar.control.platform import Platform
+from hangar.dashboard.mount import install_dashboard
 
 
 def create_api(
@@ -27,6 +28,7 @@ def create_api(
         api.add_middleware(HostCheck, allowed=frozenset(host_name(h) for h in hosts))
     for module in (auth, tokens, orgs, apps, deploys, machines, secrets, scale):
         api.include_router(module.router)
+    install_dashboard(api)
 
     @api.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

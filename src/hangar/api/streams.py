@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 from fastapi.responses import StreamingResponse
@@ -19,12 +19,19 @@ Item = dict[str, Any] | Event | None
 
 def ndjson(items: Iterable[Item], on_end: Callable[[], None] | None = None) -> StreamingResponse:
     """Stream `items`; `on_end` runs however the response ends (done, client gone, shutdown)."""
-    return _OwnedStream(_lines(items), on_end)
+    return OwnedStream(_lines(items), NDJSON, on_end)
 
 
-class _OwnedStream(StreamingResponse):
-    def __init__(self, content: Iterator[bytes], on_end: Callable[[], None] | None) -> None:
-        super().__init__(content, media_type=NDJSON)
+class OwnedStream(StreamingResponse):
+    """A streaming response that runs `on_end` however it ends."""
+
+    def __init__(
+        self,
+        content: Iterator[bytes] | AsyncIterator[bytes],
+        media_type: str,
+        on_end: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(content, media_type=media_type, headers={"Cache-Control": "no-store"})
         self._on_end = on_end
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -49,6 +49,11 @@ class Background:
 
         return self.start(name, rounds)
 
+    @property
+    def stopping(self) -> bool:
+        """Shutdown has begun: long-lived loops end now."""
+        return self._stopping.is_set()
+
     def hold(self, stream: Closable) -> None:
         """Keep `stream` to close at shutdown, until it is released."""
         with self._lock:

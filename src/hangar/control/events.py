@@ -30,6 +30,11 @@ class EventLog:
     def closed(self) -> bool:
         return self._closed
 
+    def so_far(self) -> list[Event]:
+        """The events emitted until now."""
+        with self._changed:
+            return list(self._events)
+
     def follow(self, poll_s: float = 1.0) -> Iterator[Event | None]:
         """Every event from the first, then new ones as they come, until closed.
 

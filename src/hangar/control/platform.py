@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hangar.control.activities import Activities
 from hangar.control.background import Background
 from hangar.control.login_limits import LoginLimits
 from hangar.control.platform_log import PlatformLog
@@ -56,3 +57,4 @@ class Platform:
     platform_log: PlatformLog = field(default_factory=PlatformLog)  # see control/platform_log.py
     background: Background = field(default_factory=Background)  # see control/background.py
     login_limits: LoginLimits = field(default_factory=LoginLimits)  # see control/login_limits.py
+    activities: Activities = field(default_factory=Activities)  # see control/activities.py

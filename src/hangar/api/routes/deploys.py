@@ -14,7 +14,7 @@ from hangar.api.streams import ndjson
 from hangar.appconfig import parse
 from hangar.builder.archive import require_dockerfile
 from hangar.control.deploy.engine import Deployer, DeployRequest
-from hangar.control.deploy.rollback import rollback_request
+from hangar.control.deploy.rollback import start_rollback
 from hangar.control.platform import Platform
 from hangar.control.uploads import claim_upload, unpack_upload
 from hangar.errors import InvalidInput, NotFound
@@ -128,9 +128,7 @@ def rollback(
     name: str,
     body: RollbackCreate,
     user: User = Depends(current_user),
-    p: Platform = Depends(platform),
     d: Deployer = Depends(deployer),
 ) -> DeployOut:
-    request = rollback_request(p, user, name, body.version)
-    request.strategy, request.wait_for_lock = body.strategy, body.wait_for_lock
-    return DeployOut(id=d.start(request).id, app=name)
+    deployment = start_rollback(d, user, name, body.version, body.strategy, body.wait_for_lock)
+    return DeployOut(id=deployment.id, app=name)

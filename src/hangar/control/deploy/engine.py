@@ -86,6 +86,7 @@ class Deployer:
         with self._lock:
             self._deployments[deployment.id] = deployment
             self._forget_old_deployments()
+        self.platform.activities.record(request.app, request.description, deployment.events)
         self.platform.background.start(
             f"deploy-{request.app}-{deployment.id}", partial(self._run, deployment, request)
         )

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from hangar.appconfig.stored import from_stored
 from hangar.control.apps import app_releases, find_app
-from hangar.control.deploy.engine import DeployRequest
+from hangar.control.deploy.engine import Deployer, Deployment, DeployRequest
 from hangar.control.platform import Platform
 from hangar.domain.states import ReleaseStatus
 from hangar.errors import InvalidInput, NotFound
@@ -50,3 +50,17 @@ def _target(session: Session, user: User, app_name: str, version: int | None) ->
             hint="pass a version, e.g. `hangar rollback 3`",
         )
     return complete[1]
+
+
+def start_rollback(
+    deployer: Deployer,
+    user: User,
+    app_name: str,
+    version: int | None,
+    strategy: str | None = None,
+    wait_for_lock: bool = False,
+) -> Deployment:
+    """Deploy release `version` (default: the one before the newest complete) again."""
+    request = rollback_request(deployer.platform, user, app_name, version)
+    request.strategy, request.wait_for_lock = strategy, wait_for_lock
+    return deployer.start(request)

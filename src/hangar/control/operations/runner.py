@@ -33,6 +33,7 @@ def start_operation(platform: Platform, app: str, kind: str, work: Work) -> Even
     except Conflict as exc:
         raise Conflict(exc.message, hint=f"wait for it to finish, then {kind} again") from exc
     events = EventLog()
+    platform.activities.record(app, kind, events)
     platform.background.start(f"{holder}-{app}", partial(_run, platform, app, holder, events, work))
     return events
 

@@ -1,0 +1,59 @@
+"""What an app's page shows, loaded once per render through the control layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hangar.api.schemas import MachineOut, ReleaseOut
+from hangar.api.views import machine_out, release_out
+from hangar.control.activities import Activity
+from hangar.control.app_summaries import AppSummary, summarize
+from hangar.control.apps import app_machines, app_releases, find_app
+from hangar.control.orgs import ADMIN, role_in
+from hangar.control.platform import Platform
+from hangar.control.secrets import SecretInfo, list_secrets
+from hangar.control.tokens import TokenInfo, list_tokens
+from hangar.dashboard.templating import fragment
+from hangar.domain.events import Event
+from hangar.store.models import User
+
+EVENTS_SHOWN = 300  # the newest events of the activity panel
+PANELS = ("summary", "activity", "machines", "releases", "secrets")
+
+
+@dataclass(frozen=True)
+class AppPage:
+    summary: AppSummary
+    machines: list[MachineOut]
+    releases: list[ReleaseOut]
+    secrets: list[SecretInfo]
+    tokens: list[TokenInfo]
+    admin: bool
+    activity: Activity | None
+    events: list[Event]
+    view: str  # this page load: forms sent from it act once
+    csrf: str
+
+
+def load_app_page(p: Platform, user: User, name: str, view: str, csrf: str) -> AppPage:
+    """Everything on the page of `name`; NotFound/Forbidden as find_app says."""
+    with p.db.session() as session:
+        app = find_app(session, name, user)
+        activity = p.activities.latest(app.name)
+        return AppPage(
+            summary=summarize(session, p, app),
+            machines=[machine_out(m) for m in app_machines(session, app)],
+            releases=[release_out(r) for r in app_releases(session, app)],
+            secrets=list_secrets(session, app),
+            tokens=[t for t in list_tokens(session, user) if t.app == app.name],
+            admin=role_in(session, app.org_id, user) == ADMIN,
+            activity=activity,
+            events=activity.events.so_far()[-EVENTS_SHOWN:] if activity else [],
+            view=view,
+            csrf=csrf,
+        )
+
+
+def render_panels(page: AppPage) -> dict[str, str]:
+    """The live parts of the page, by name, as HTML."""
+    return {name: fragment(f"_{name}.html", page=page) for name in PANELS}
