@@ -160,6 +160,8 @@ def test_missing_base_image_fails_fast_without_pulling(
         "FROM {tag}\nRUN true\n",
         "FROM {id}\nRUN true\n",
         "FROM hangar/busybox:1\nCOPY --from={tag} /bin/sh /stolen\n",
+        "ARG BASE={id}\nFROM $BASE\nRUN true\n",
+        "FROM hangar/busybox:1 AS a\nONBUILD COPY --from={tag} /bin/sh /stolen\nFROM a\n",
     ],
 )
 def test_another_apps_release_image_is_as_missing_as_an_absent_one(
@@ -183,10 +185,29 @@ def test_another_apps_release_image_is_as_missing_as_an_absent_one(
     assert lines == []  # the engine was never asked
 
 
+def test_a_base_image_that_another_apps_build_also_tags_still_builds(
+    builder: DockerBuilder,
+    docker_client: docker.DockerClient,
+    runtime: DockerRuntime,
+    base_image: str,
+    tag: str,
+    tmp_path: Path,
+) -> None:
+    """A build of one FROM line is its base image, so an app's tag can sit on a shared
+    base: other apps still build on the base by its own name."""
+    theirs = f"hangar/other-{uuid.uuid4().hex[:8]}:deployment-d0000001"
+    docker_client.images.get(base_image).tag(theirs)
+    try:
+        builder.build(context(tmp_path, f"FROM {base_image}\nRUN true\n"), tag, lambda _: None)
+    finally:
+        docker_client.images.remove(theirs)
+    assert runtime.image_exists(tag)
+
+
 # -- pure helpers (no engine needed) ---------------------------------------------
 
 
-def test_base_images_skips_scratch_stages_and_build_args(tmp_path: Path) -> None:
+def test_base_images_skips_scratch_and_stages(tmp_path: Path) -> None:
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text(
         "# syntax comment\n"
@@ -202,7 +223,40 @@ def test_base_images_skips_scratch_stages_and_build_args(tmp_path: Path) -> None
         "COPY --chown=1 --from=hangar/python:3 /usr/bin/python3 /p\n"
     )
 
-    assert base_images(dockerfile) == ["hangar/busybox:1", "localhost/tools:2", "hangar/python:3"]
+    assert base_images(dockerfile) == [
+        "hangar/busybox:1",
+        "hangar/busybox:1",
+        "localhost/tools:2",
+        "hangar/python:3",
+    ]
+
+
+def test_base_images_expands_build_args_as_the_engine_does(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        "ARG PY=3 TOOLS\n"
+        "FROM hangar/python:${PY}\n"
+        "ARG PY=9\n"  # a stage's ARG: not seen by the next FROM
+        "FROM ${TOOLS:-localhost/tools:1}\n"
+        "FROM 0123\n"  # digits name an image (an id prefix) in FROM, a stage in --from
+        "ONBUILD COPY --from=localhost/kit:$PY /a /b\n"
+    )
+    assert base_images(dockerfile) == [
+        "hangar/python:3",
+        "localhost/tools:1",
+        "0123",
+        "localhost/kit:9",
+    ]
+    given = base_images(dockerfile, {"PY": "4", "TOOLS": "localhost/other:2"})
+    assert given[:2] == ["hangar/python:4", "localhost/other:2"]
+
+
+def test_a_reference_that_cannot_be_expanded_is_refused(tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    for text in ("FROM hangar/busybox:$(echo 1)\n", "ARG X\nFROM hangar/busybox:\\$X\n"):
+        dockerfile.write_text(text)
+        with pytest.raises(BuildFailed, match="cannot expand"):
+            base_images(dockerfile)
 
 
 def test_build_log_reassembles_lines_and_remembers_the_step() -> None:

@@ -364,13 +364,13 @@ def test_destroy_removes_the_apps_builds_but_not_an_image_deployed_with_image(
     assert fake_platform.runtime.images == {BASE}
 
 
-def test_only_another_apps_release_images_count_as_another_apps():
+def test_only_another_apps_release_tags_count_as_another_apps():
     mine = "hangar/web:deployment-d2"
-    assert is_another_apps_release(mine, ["hangar/api:deployment-d1"])
-    assert is_another_apps_release("hangar-test-x:1", ["hangar/api:deployment-d1"])
-    assert not is_another_apps_release(mine, ["hangar/web:deployment-d1"])
-    assert not is_another_apps_release(mine, ["hangar/busybox:1", "python:3"])
-    assert not is_another_apps_release(mine, [])
+    assert is_another_apps_release(mine, "hangar/api:deployment-d1")
+    assert is_another_apps_release(mine, "docker.io/hangar/API:deployment-d1")
+    assert is_another_apps_release("hangar-test-x:1", "hangar/api:deployment-d1")
+    assert not is_another_apps_release(mine, "hangar/web:deployment-d1")
+    assert not is_another_apps_release(mine, "hangar/busybox:1")  # even if api's build is it
 
 
 def test_an_image_is_named_by_its_tags_or_digests_never_by_an_id():
@@ -378,5 +378,7 @@ def test_an_image_is_named_by_its_tags_or_digests_never_by_an_id():
     for ref in ("python:3", "docker.io/library/python:3", "hangar/busybox:1", "tools"):
         assert is_named_by(ref, tags, digests), ref
     assert is_named_by("tools@sha256:ab12", tags, digests)
+    assert is_named_by("tools:2.1@sha256:ab12", tags, digests)  # tag and digest: the digest
+    assert not is_named_by("tools:latest@sha256:ffff", tags, digests)
     for ref in ("a1b2c3", "sha256:a1b2c3", "python", "hangar/busybox"):
         assert not is_named_by(ref, tags, digests), ref

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from hangar.api import app as api_app
+from hangar.store.models import Token
 
 PASSWORD = "correct-horse-battery"
 
@@ -132,3 +134,12 @@ def test_another_users_org_cannot_have_a_token_made_for_it(client, admin):
     refused = client.post("/v1/tokens/org", json={"org": "team"}, headers=sam)
     assert refused.status_code == 404
     assert [t["kind"] for t in client.get("/v1/tokens", headers=sam).json()] == ["session"]
+
+
+def test_a_token_of_a_kind_the_server_does_not_know_is_no_login(client, admin, fake_platform):
+    """What an older server would make of a newer kind (or a downgraded store's rows)."""
+    token = org_token(client, admin, "team")
+    with fake_platform.db.session() as session:
+        session.execute(update(Token).where(Token.kind == "org").values(kind="future"))
+    refused = client.get("/v1/apps", headers=token)
+    assert refused.status_code == 401 and "kind of token" in refused.json()["message"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -106,6 +107,34 @@ def test_a_removed_member_loses_the_orgs_apps_and_the_last_admin_stays(client, t
 
     assert client.get("/v1/apps/shared", headers=bob).status_code == 403
     assert client.get("/v1/orgs/team", headers=bob).status_code == 404
+
+
+def test_a_removed_admins_open_invites_end_with_them(client, team, fake_platform):
+    mallory = auth(
+        signup(
+            client,
+            "mallory@example.com",
+            invite(client, team, "mallory@example.com", role="admin").json()["code"],
+        )
+    )
+    backdoor = invite(client, mallory, "mallory2@example.com", role="admin").json()["code"]
+    for_her = invite(client, team, "mallory@example.com", org="team")  # already a member
+    assert for_her.status_code == 409
+    assert (
+        client.delete("/v1/orgs/team/members/mallory@example.com", headers=team).status_code == 204
+    )
+
+    fake_platform.settings = replace(fake_platform.settings, signup_policy="open")
+    second = auth(signup(client, "mallory2@example.com"))
+    refused = client.post("/v1/orgs/join", json={"code": backdoor}, headers=second)
+    assert refused.status_code == 422 and "not valid" in refused.json()["message"]
+
+
+def test_a_member_whose_email_has_a_slash_can_be_removed(client, team, fake_platform):
+    odd = "a/b#c@example.com"
+    signup(client, odd, invite(client, team, odd).json()["code"])
+    gone = client.delete(f"/v1/orgs/team/members/{quote(odd, safe='@')}", headers=team)
+    assert gone.status_code == 204, gone.text
 
 
 def test_an_existing_user_joins_with_a_code_for_their_email(client, team, fake_platform):

@@ -13,11 +13,12 @@ from hangar.control.apps import find_app
 from hangar.control.deploy.engine import Deployer
 from hangar.control.orgs import role_in
 from hangar.control.platform import Platform
-from hangar.control.tokens import DEPLOY, ORG, authenticate
+from hangar.control.tokens import DEPLOY, ORG, RELOGIN_HINT, SESSION, authenticate
 from hangar.errors import Unauthorized
 from hangar.store.models import App, Org, Token, User
 
 _bearer = HTTPBearer(auto_error=False)
+KINDS = frozenset({SESSION, DEPLOY, ORG})
 
 
 def platform(request: Request) -> Platform:
@@ -59,6 +60,8 @@ def current_caller(
     """
     with platform.db.session() as session:
         token = authenticate(session, secret)
+        if token.kind not in KINDS:  # a kind this server does not know is no login
+            raise Unauthorized("this kind of token is not valid here", hint=RELOGIN_HINT)
         route = request.scope["route"].path
         path_app = request.path_params.get("name")
         if token.kind == DEPLOY:

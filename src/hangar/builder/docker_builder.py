@@ -68,7 +68,7 @@ class DockerBuilder:
         Dockerfile, RuntimeFailure if the engine is unreachable.
         """
         require_dockerfile(context_dir, dockerfile)
-        self._require_base_images(context_dir / dockerfile, tag)
+        self._require_base_images(context_dir / dockerfile, tag, args or {})
         network = self._sandbox.ensure(host_policy())
         log = BuildLog(on_line)
         with tempfile.TemporaryDirectory(prefix="hangar-add-") as workdir, LocalSources() as served:
@@ -112,22 +112,24 @@ class DockerBuilder:
         except (docker.errors.DockerException, requests.RequestException) as exc:
             raise translate(f"building {tag}", exc) from exc
 
-    def _require_base_images(self, dockerfile: Path, tag: str) -> None:
+    def _require_base_images(self, dockerfile: Path, tag: str, args: dict[str, str]) -> None:
         """Fail fast instead of letting the engine try to pull from a registry. An image
-        named by id, or another app's release image, is as missing as one that is not
+        named by id, or by another app's release tag, is as missing as one that is not
         there: nobody builds on another tenant's image or layers, nor learns they exist."""
-        for image in base_images(dockerfile):
+        for image in base_images(dockerfile, args):
             missing = BuildFailed(
                 f"build of {tag} failed: base image {image} is not on this machine",
                 hint=BASE_IMAGE_HINT,
             )
-            with docker_errors(f"checking base image {image}"):
-                try:
-                    found = self._client.images.get(image)
-                except docker.errors.ImageNotFound as exc:
-                    raise missing from exc
-            named = is_named_by(image, found.tags, found.attrs.get("RepoDigests") or [])
-            if not named or is_another_apps_release(tag, found.tags):
+            if is_another_apps_release(tag, image):
+                raise missing
+            try:
+                found = self._client.images.get(image)
+            except docker.errors.APIError as exc:  # absent, or an ambiguous id prefix
+                raise missing from exc
+            except (docker.errors.DockerException, requests.RequestException) as exc:
+                raise translate(f"checking base image {image}", exc) from exc
+            if not is_named_by(image, found.tags, found.attrs.get("RepoDigests") or []):
                 raise missing
 
     def _image_id(self, tag: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from typing import Any, cast
+from urllib.parse import quote
 
 import httpx
 from pydantic import ValidationError
@@ -89,7 +90,7 @@ class HangarClient:
         return self._object("POST", f"/v1/orgs/{org}/invites", json={"email": email, "role": role})
 
     def remove_member(self, org: str, email: str) -> None:
-        self._json("DELETE", f"/v1/orgs/{org}/members/{email}")
+        self._json("DELETE", f"/v1/orgs/{org}/members/{quote(email, safe='@')}")
 
     def leave_org(self, org: str) -> None:
         self._json("POST", f"/v1/orgs/{org}/leave")

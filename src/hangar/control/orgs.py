@@ -147,6 +147,9 @@ def leave(session: Session, user: User, org_name: str) -> None:
 
 
 def _remove(session: Session, org: Org, email: str) -> None:
+    # Two admins removing each other at once: the second waits, then counts one admin
+    # (PostgreSQL; SQLite has one writer anyway).
+    session.execute(select(Org.id).where(Org.id == org.id).with_for_update())
     membership = next((m for m in members(session, org) if m.user.email == email), None)
     if membership is None:
         raise NotFound(f"{email} is not a member of {org.name}", hint="see `hangar orgs show`")
@@ -160,6 +163,19 @@ def _remove(session: Session, org: Org, email: str) -> None:
         )
     session.delete(membership)
     _revoke_tokens_in(session, org, membership.user_id)
+    _drop_open_invites(session, org, membership.user_id, email)
+
+
+def _drop_open_invites(session: Session, org: Org, user_id: int, email: str) -> None:
+    """The unused invites the member made, or that were made for them, end with them:
+    a removed admin cannot come back through an invite they left for themselves."""
+    session.execute(
+        delete(Invite).where(
+            Invite.org_id == org.id,
+            Invite.used_at.is_(None),
+            or_(Invite.created_by == user_id, Invite.email == email),
+        )
+    )
 
 
 def _revoke_tokens_in(session: Session, org: Org, user_id: int) -> None:

@@ -21,20 +21,27 @@ def is_release_image(app: str, ref: str) -> bool:
     return ref.startswith(f"{release_repository(app)}:{_TAG_PREFIX}")
 
 
-def is_another_apps_release(app_tag: str, image_tags: list[str]) -> bool:
-    """True if an image tagged `image_tags` was built for an app other than the one whose
-    release is tagged `app_tag`."""
+def is_another_apps_release(app_tag: str, ref: str) -> bool:
+    """True if `ref` names a release image of an app other than the one whose release is
+    tagged `app_tag`. The name written decides: a shared base image may carry an app's
+    tag too (a build of one FROM line is that base image)."""
+    short = _short(ref)
     own = app_tag.split(":", 1)[0] + ":"
-    return any(
-        tag.startswith("hangar/") and f":{_TAG_PREFIX}" in tag and not tag.startswith(own)
-        for tag in image_tags
-    )
+    return short.startswith("hangar/") and f":{_TAG_PREFIX}" in short and not short.startswith(own)
 
 
 def is_named_by(ref: str, tags: list[str], digests: list[str]) -> bool:
     """True if `ref` names an image by one of its tags or digests, not by an id or an id
     prefix (which could reach an untagged layer of anyone's build)."""
-    short = ref.removeprefix("docker.io/").removeprefix("library/")
+    short = _short(ref)
+    name, _, digest = short.partition("@")
+    if digest:  # repo@digest, or repo:tag@digest (the digest decides)
+        repository = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+        return f"{repository}@{digest}" in digests
     tail = short.rsplit("/", 1)[-1]
-    candidates = {short} if ":" in tail or "@" in short else {short, f"{short}:latest"}
-    return bool(candidates & (set(tags) | set(digests)))
+    candidates = {short} if ":" in tail else {short, f"{short}:latest"}
+    return bool(candidates & set(tags))
+
+
+def _short(ref: str) -> str:
+    return ref.lower().removeprefix("docker.io/").removeprefix("library/")

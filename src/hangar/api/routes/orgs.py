@@ -64,7 +64,7 @@ def invite(
         )
 
 
-@router.delete("/{org}/members/{email}", status_code=204)
+@router.delete("/{org}/members/{email:path}", status_code=204)
 def remove_member(
     org: str, email: str, user: User = Depends(current_user), p: Platform = Depends(platform)
 ) -> None:

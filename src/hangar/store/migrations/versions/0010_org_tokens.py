@@ -24,5 +24,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Without org_id an org token would be an unscoped login: it goes.
+    op.execute("DELETE FROM tokens WHERE kind = 'org'")
     with op.batch_alter_table("tokens") as batch:
         batch.drop_column("org_id")
