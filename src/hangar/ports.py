@@ -74,6 +74,17 @@ class LogStream(Iterator[LogLine], Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class UsageSample:
+    """A running container's counters, as the engine reports them at one moment."""
+
+    cpu_ns: int  # CPU time the container used since it started
+    system_ns: int  # the host's CPU time (all CPUs) at the same moment
+    cpus: int
+    memory_bytes: int
+    memory_limit_bytes: int
+
+
 class Runtime(Protocol):
     def run(self, spec: ContainerSpec) -> ContainerInfo:
         """Create and start a container for `spec` (replacing one of the same name)."""
@@ -99,6 +110,10 @@ class Runtime(Protocol):
         self, container_id: str, machine_id: str, tail: int = 100, follow: bool = False
     ) -> LogStream:
         """The last `tail` lines, then new ones if `follow`; a missing container raises here."""
+        ...
+
+    def usage(self, container_id: str) -> UsageSample | None:
+        """CPU and memory of a running container now; None if it is not running."""
         ...
 
     def image_exists(self, ref: str) -> bool: ...

@@ -18,6 +18,9 @@ from hangar.control.secrets import SecretStore
 from hangar.control.supervision.reconcile import reconcile
 from hangar.control.supervision.restart_monitor import RestartMonitor
 from hangar.control.uploads import sweep_expired
+from hangar.control.usage_sampler import SAMPLE_EVERY_S, sample_usage
+from hangar.edge.access_log import AccessLogReceiver, EdgeRequest
+from hangar.edge.config import NOT_FOUND_BACKEND
 from hangar.edge.haproxy import HAProxyEdge
 from hangar.edge.health import HttpProbe
 from hangar.edge.supervisor import EdgeSupervisor
@@ -81,16 +84,26 @@ def serve(options: ServerOptions) -> None:
     restarts.start()
     sweep = functools.partial(sweep_expired, platform.db, platform.settings)
     platform.background.every("upload-sweeper", UPLOAD_SWEEP_S, sweep)
+    platform.background.every("usage-sampler", SAMPLE_EVERY_S, lambda: sample_usage(platform))
+    access_log = AccessLogReceiver(edge.paths.access_socket, functools.partial(count, platform))
+    access_log.start()
     log.info("edge serving http://*.%s:%d", options.domain, options.http_port)
     try:
         run_api(ApiServer(platform, options.host, options.port, options.api_host_names))
     finally:
+        access_log.close()
         restarts.stop()
         supervisor.stop()
         # The data plane outlives the control plane: HAProxy keeps serving the apps
         # and the next `hangar server` adopts it.
         log.info("control plane stopped; the edge (pid %s) keeps serving", edge.pid)
         platform.db.dispose()
+
+
+def count(platform: Platform, request: EdgeRequest) -> None:
+    """An app's request, as the edge logged it, into its traffic plots."""
+    if request.app != NOT_FOUND_BACKEND:
+        platform.metrics.record_request(request.app, request.status, request.duration_ms)
 
 
 def default_api_hosts(bind: str) -> tuple[str, ...]:

@@ -18,6 +18,7 @@ from hangar.ports import (
     LogLine,
     ProbeTarget,
     Route,
+    UsageSample,
 )
 
 
@@ -50,6 +51,7 @@ class FakeRuntime:
     journal: list[str] = field(default_factory=list)
     task_exit_code: int = 0
     crashing_releases: set[int] = field(default_factory=set)  # exit 3 when next inspected
+    usage_calls: int = 0
     stops_wait_for: threading.Event | None = None  # a slow stop: each waits for this (10 s max)
     log_streams: list[FakeLogStream] = field(default_factory=list)  # every one logs() opened
     image_parents: dict[str, str] = field(default_factory=dict)  # image id -> the one below
@@ -118,6 +120,20 @@ class FakeRuntime:
         stream = FakeLogStream([line], follow)
         self.log_streams.append(stream)
         return stream
+
+    def usage(self, container_id: str) -> UsageSample | None:
+        """Each sample has used 1 ms more CPU per call than the last, of 1 s of host time."""
+        info = self.containers.get(container_id)
+        if info is None or info.state != "running":
+            return None
+        self.usage_calls += 1
+        return UsageSample(
+            cpu_ns=self.usage_calls * 10**6,
+            system_ns=self.usage_calls * 10**9,
+            cpus=2,
+            memory_bytes=32 * 2**20,
+            memory_limit_bytes=256 * 2**20,
+        )
 
     def image_exists(self, ref: str) -> bool:
         return ref in self.images

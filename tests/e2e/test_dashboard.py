@@ -97,6 +97,8 @@ def test_launch_deploy_logs_and_rollback_show_live_without_a_reload(
     probe = f"/probe-{uuid.uuid4().hex[:8]}"
     assert server.get(name, probe).status_code == 404  # served (a missing page) and logged
     expect(page.locator("#log-lines")).to_contain_text(probe, timeout=LIVE_S)
+    # the edge's access log reached the plots: the 404 just served and the page loads
+    expect(page.locator("#metrics")).to_contain_text(re.compile(r"4xx: 0\.\d+ req/s"))
     assert page.evaluate("window.stayed") is True
 
     write_fly_toml(chatty_hello, name, '\n[env]\nHELLO_VERSION = "2"\n')
@@ -111,6 +113,8 @@ def test_launch_deploy_logs_and_rollback_show_live_without_a_reload(
     expect(release).to_contain_text("Rollback to v1", timeout=LIVE_S)
     expect(release).to_contain_text("complete", timeout=DEPLOY_S)
     assert '<b id="version">1</b>' in server.get(name).text
+    # the engine's samples (every 15 s, two make a rate) reached the machine plots
+    expect(page.locator("#metrics")).to_contain_text(re.compile(r"\d MB now"), timeout=45_000)
     user("apps", "destroy", name, "--yes")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from hangar.control.activities import Activities
 from hangar.control.background import Background
 from hangar.control.login_limits import LoginLimits
+from hangar.control.metrics import Metrics
 from hangar.control.platform_log import PlatformLog
 from hangar.control.secrets import SecretStore
 from hangar.domain.image_names import BASE_IMAGES
@@ -58,3 +59,4 @@ class Platform:
     background: Background = field(default_factory=Background)  # see control/background.py
     login_limits: LoginLimits = field(default_factory=LoginLimits)  # see control/login_limits.py
     activities: Activities = field(default_factory=Activities)  # see control/activities.py
+    metrics: Metrics = field(default_factory=Metrics)  # see control/metrics.py

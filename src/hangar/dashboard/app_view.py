@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+
+from markupsafe import Markup
 
 from hangar.api.schemas import MachineOut, ReleaseOut
 from hangar.api.views import machine_out, release_out
 from hangar.control.activities import Activity
 from hangar.control.app_summaries import AppSummary, summarize
 from hangar.control.apps import app_machines, app_releases, find_app
+from hangar.control.metrics import BUCKET_S
 from hangar.control.orgs import ADMIN, role_in
 from hangar.control.platform import Platform
 from hangar.control.secrets import SecretInfo, list_secrets
 from hangar.control.tokens import TokenInfo, list_tokens
+from hangar.control.usage_sampler import SAMPLE_EVERY_S
+from hangar.dashboard.plots import traffic_plots, usage_plots
 from hangar.dashboard.templating import fragment
 from hangar.domain.events import Event
 from hangar.store.models import User
 
 EVENTS_SHOWN = 300  # the newest events of the activity panel
-PANELS = ("summary", "activity", "machines", "releases", "secrets")
+PANELS = ("summary", "activity", "machines", "metrics", "releases", "secrets")
 
 
 @dataclass(frozen=True)
@@ -31,8 +37,11 @@ class AppPage:
     admin: bool
     activity: Activity | None
     events: list[Event]
+    plots: list[Markup]
     view: str  # this page load: forms sent from it act once
     csrf: str
+    bucket_s: int = BUCKET_S
+    sample_s: float = SAMPLE_EVERY_S
 
 
 def load_app_page(p: Platform, user: User, name: str, view: str, csrf: str) -> AppPage:
@@ -49,9 +58,15 @@ def load_app_page(p: Platform, user: User, name: str, view: str, csrf: str) -> A
             admin=role_in(session, app.org_id, user) == ADMIN,
             activity=activity,
             events=activity.events.so_far()[-EVENTS_SHOWN:] if activity else [],
+            plots=_plots(p, app.name),
             view=view,
             csrf=csrf,
         )
+
+
+def _plots(p: Platform, app: str) -> list[Markup]:
+    now = time.time()
+    return traffic_plots(p.metrics.traffic(app), now) + usage_plots(p.metrics.usage(app), now)
 
 
 def render_panels(page: AppPage) -> dict[str, str]:

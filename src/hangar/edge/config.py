@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hangar.domain.check_syntax import CHECK_PATH, HTTP_METHOD
+from hangar.edge.access_log import LOG_FORMAT, MAX_LINE
 from hangar.errors import InvalidInput
 from hangar.ports import CheckSpec, Route
 
@@ -48,6 +49,7 @@ class EdgePaths:
     pages_dir: Path
     pid_file: Path
     log_file: Path
+    access_socket: Path  # the access log's datagrams (edge/access_log.py)
 
     @classmethod
     def under(cls, state_dir: Path) -> EdgePaths:
@@ -64,6 +66,7 @@ class EdgePaths:
             pages_dir=d / "pages",
             pid_file=d / "haproxy.pid",
             log_file=d / "haproxy.log",
+            access_socket=d / "access.sock",
         )
 
 
@@ -112,6 +115,7 @@ def _global_section(paths: EdgePaths) -> str:
         f"    stats socket {paths.stats_socket} mode 600 level admin expose-fd listeners\n"
         "    stats timeout 30s\n"
         "    hard-stop-after 60s\n"
+        f"    log {paths.access_socket} len {MAX_LINE} format raw local0 info\n"
     )
 
 
@@ -119,6 +123,8 @@ def _defaults_section(paths: EdgePaths) -> str:
     return (
         "defaults\n"
         "    mode http\n"
+        "    log global\n"
+        f'    log-format "{LOG_FORMAT}"\n'
         "    timeout connect 5s\n"
         "    timeout client 60s\n"
         "    timeout server 60s\n"

@@ -12,12 +12,20 @@ import docker.errors
 import requests
 
 from hangar.errors import RuntimeFailure
-from hangar.ports import APP_LABEL, MANAGED_LABEL, ContainerInfo, ContainerSpec, LogLine
+from hangar.ports import (
+    APP_LABEL,
+    MANAGED_LABEL,
+    ContainerInfo,
+    ContainerSpec,
+    LogLine,
+    UsageSample,
+)
 from hangar.runtime.app_networks import DEFAULT_POOL, AppNetworks
 from hangar.runtime.container_info import info_from_attrs
 from hangar.runtime.create_args import create_args
 from hangar.runtime.docker_errors import connect, docker_errors, explain, is_conflict
 from hangar.runtime.log_lines import split_lines, to_log_line
+from hangar.runtime.usage import usage_from_stats
 
 KILL_WAIT_S = 10  # how long to wait for a container to die after SIGKILL
 
@@ -118,6 +126,13 @@ class DockerRuntime:
                 container_id, stream=True, follow=follow, timestamps=True, tail=tail
             )
         return DockerLogStream(stream, container_id, machine_id)
+
+    def usage(self, container_id: str) -> UsageSample | None:
+        try:
+            stats = self._api.stats(container_id, stream=False, one_shot=True)
+        except (docker.errors.DockerException, requests.RequestException):
+            return None  # gone or stopped: no sample, not an error
+        return usage_from_stats(stats)
 
     # -- images --------------------------------------------------------------
 

@@ -24,6 +24,7 @@ def _remove_everything(platform: Platform, user: User, name: str, images: set[st
     platform.edge.remove_app(name)
     platform.platform_log.forget(name)
     platform.activities.forget(name)
+    platform.metrics.forget(name)
     for container in platform.runtime.list_managed(app=name):
         platform.runtime.remove(container.container_id)
     platform.runtime.remove_app_network(name)
