@@ -101,6 +101,15 @@ def test_launch_deploy_logs_and_rollback_show_live_without_a_reload(
     expect(page.locator("#metrics")).to_contain_text(re.compile(r"4xx: 0\.\d+ req/s"))
     assert page.evaluate("window.stayed") is True
 
+    one = page.locator("#machines tr[data-machine]").first.get_attribute("data-machine")
+    page.get_by_label("Machine", exact=True).select_option(one)
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(f"machine={one}"))
+    for _ in range(4):  # round robin: some reach the other machine
+        server.get(name, f"{probe}-again")
+    expect(page.locator("#log-lines")).to_contain_text(f"{probe}-again", timeout=LIVE_S)
+    assert set(page.locator("#log-lines .m").all_inner_texts()) == {one}
+
     write_fly_toml(chatty_hello, name, '\n[env]\nHELLO_VERSION = "2"\n')
     user.ok("deploy", cwd=chatty_hello)
     assert '<b id="version">2</b>' in server.get(name).text

@@ -293,3 +293,28 @@ def _wait_idle(api, app: str) -> None:
     if activity is not None:
         for _ in activity.events.follow(poll_s=0.05):
             pass
+
+
+def test_the_org_switcher_shows_each_orgs_apps_and_only_the_members(client):
+    owner = signup(client)
+    client.post("/v1/orgs", json={"name": "team"}, headers=owner)
+    client.post("/v1/apps", json={"name": "mine"}, headers=owner)
+    client.post("/v1/apps", json={"name": "shared", "org": "team"}, headers=owner)
+    log_in(client)
+    personal = client.get("/apps").text
+    team = client.get("/apps", params={"org": "team"}).text
+    assert 'data-app="mine"' in personal and 'data-app="shared"' not in personal
+    assert 'data-app="shared"' in team and 'data-app="mine"' not in team
+    assert '<option value="team" selected>' in team
+    with TestClient(client.app) as other:
+        signup(other, "eve@example.com")
+        log_in(other, "eve@example.com")
+        refused = other.get("/apps", params={"org": "team"})
+        assert refused.status_code in (403, 404) and 'data-app="shared"' not in refused.text
+        assert other.get("/apps/live", params={"org": "team"}).status_code in (403, 404)
+
+
+def test_the_scale_panel_says_the_vm_size(client, api):
+    deployed_app(client, api)
+    page = client.get("/apps/web").text
+    assert "VM size" in page and 'name="count"' in page and 'value="2"' in page

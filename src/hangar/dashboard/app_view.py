@@ -13,6 +13,7 @@ from hangar.control.activities import Activity
 from hangar.control.app_summaries import AppSummary, summarize
 from hangar.control.apps import app_machines, app_releases, find_app
 from hangar.control.metrics import BUCKET_S
+from hangar.control.operations.scale import ScaleView, scale_show
 from hangar.control.orgs import ADMIN, role_in
 from hangar.control.platform import Platform
 from hangar.control.secrets import SecretInfo, list_secrets
@@ -24,7 +25,7 @@ from hangar.domain.events import Event
 from hangar.store.models import User
 
 EVENTS_SHOWN = 300  # the newest events of the activity panel
-PANELS = ("summary", "activity", "machines", "metrics", "releases", "secrets")
+PANELS = ("summary", "activity", "machines", "metrics", "releases", "secrets", "machine_options")
 
 
 @dataclass(frozen=True)
@@ -38,13 +39,17 @@ class AppPage:
     activity: Activity | None
     events: list[Event]
     plots: list[Markup]
+    scale: ScaleView
     view: str  # this page load: forms sent from it act once
     csrf: str
+    log_machine: str = ""  # the logs panel's filter
     bucket_s: int = BUCKET_S
     sample_s: float = SAMPLE_EVERY_S
 
 
-def load_app_page(p: Platform, user: User, name: str, view: str, csrf: str) -> AppPage:
+def load_app_page(
+    p: Platform, user: User, name: str, view: str, csrf: str, log_machine: str = ""
+) -> AppPage:
     """Everything on the page of `name`; NotFound/Forbidden as find_app says."""
     with p.db.session() as session:
         app = find_app(session, name, user)
@@ -59,8 +64,10 @@ def load_app_page(p: Platform, user: User, name: str, view: str, csrf: str) -> A
             activity=activity,
             events=activity.events.so_far()[-EVENTS_SHOWN:] if activity else [],
             plots=_plots(p, app.name),
+            scale=scale_show(p.db, user, app.name),
             view=view,
             csrf=csrf,
+            log_machine=log_machine,
         )
 
 

@@ -45,13 +45,13 @@ def apps_live(request: Request, org: str, p: Platform = Depends(platform)) -> Ow
 
 @router.get("/apps/{name}/live")
 def app_live(
-    request: Request, name: str, view: str, p: Platform = Depends(platform)
+    request: Request, name: str, view: str, machine: str = "", p: Platform = Depends(platform)
 ) -> OwnedStream:
     if not _VIEW.fullmatch(view):
         raise InvalidInput("this page's live updates need its view id", hint="reload the page")
 
     def render(who: Visitor) -> dict[str, str]:
-        return render_panels(load_app_page(p, who.user, name, view, who.csrf))
+        return render_panels(load_app_page(p, who.user, name, view, who.csrf, machine))
 
     return _live(request, p, render)
 

@@ -120,7 +120,7 @@ def app_page(
     p: Platform = Depends(platform),
 ) -> Response:
     try:
-        page = load_app_page(p, who.user, name, new_view(), who.csrf)
+        page = load_app_page(p, who.user, name, new_view(), who.csrf, machine)
     except HangarError as exc:
         return error_page(request, who, exc)
     return _with_notice(
@@ -129,7 +129,6 @@ def app_page(
         visitor=who,
         page=page,
         panels=render_panels(page),
-        log_machine=machine,
     )
 
 
