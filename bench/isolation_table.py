@@ -11,38 +11,17 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from cryptography.fernet import Fernet
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.support.isolation import call_table, identities, prepare
+from tests.support.platform import fake_platform_in
 
 from hangar.api.app import create_api
-from hangar.control.platform import Platform, Settings
-from hangar.control.secrets import SecretStore
-from hangar.store.database import Database
-from hangar.store.secret_box import SecretBox
-from hangar.testing import FakeBuilder, FakeEdge, FakeHealth, FakeRuntime
-
-
-def fake_platform(folder: Path) -> Platform:
-    db = Database(f"sqlite:///{folder / 'hangar.db'}")
-    db.migrate()
-    runtime = FakeRuntime()
-    return Platform(
-        db,
-        runtime,
-        FakeBuilder(runtime=runtime),
-        FakeEdge(),
-        FakeHealth(runtime=runtime),
-        Settings(folder, smoke_window_s=0.0),
-        SecretStore(db, SecretBox(Fernet.generate_key())),
-    )
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        platform = fake_platform(Path(folder))
+        platform = fake_platform_in(Path(folder))
         prepare(platform)
         calls = call_table(platform, create_api(platform))
         platform.db.dispose()

@@ -42,4 +42,4 @@ hangar apps list --json | grep -q '"name": "hello"' || hangar apps create hello
 hangar deploy
 echo
 echo "Hangar is up. Your example app: $(hangar open)"
-echo "Log in elsewhere as $EMAIL with the password in $PASSWORD_FILE"
+echo "Dashboard: $API_URL/ (log in as $EMAIL with the password in $PASSWORD_FILE)"

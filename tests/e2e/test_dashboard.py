@@ -98,7 +98,8 @@ def test_launch_deploy_logs_and_rollback_show_live_without_a_reload(
     assert server.get(name, probe).status_code == 404  # served (a missing page) and logged
     expect(page.locator("#log-lines")).to_contain_text(probe, timeout=LIVE_S)
     # the edge's access log reached the plots: the 404 just served and the page loads
-    expect(page.locator("#metrics")).to_contain_text(re.compile(r"4xx: 0\.\d+ req/s"))
+    metrics = page.locator("#metrics")  # once the 10 s bucket of that request is complete
+    expect(metrics).to_contain_text(re.compile(r"4xx: 0\.\d+ req/s"), timeout=LIVE_S)
     assert page.evaluate("window.stayed") is True
 
     one = page.locator("#machines tr[data-machine]").first.get_attribute("data-machine")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from hangar.appconfig import AppConfig
@@ -9,8 +12,13 @@ from hangar.appconfig.model import HttpService
 from hangar.control.accounts import signup
 from hangar.control.apps import create_app
 from hangar.control.deploy.engine import Deployer, DeployRequest
+from hangar.control.platform import Platform, Settings
+from hangar.control.secrets import SecretStore
 from hangar.control.supervision.reconcile import desired_routes
+from hangar.store.database import Database
 from hangar.store.models import Machine, Release, User
+from hangar.store.secret_box import SecretBox
+from hangar.testing import FakeBuilder, FakeEdge, FakeHealth, FakeRuntime
 
 
 def http_config(app: str, **deploy: object) -> AppConfig:
@@ -49,3 +57,19 @@ def release_states(platform):
 def user_named(platform, email="dev@example.com"):
     with platform.db.session() as session:
         return session.scalar(select(User).where(User.email == email))
+
+
+def fake_platform_in(folder: Path) -> Platform:
+    """The fakes over a real SQLite store in `folder` (for scripts; tests use the fixture)."""
+    db = Database(f"sqlite:///{folder / 'hangar.db'}")
+    db.migrate()
+    runtime = FakeRuntime()
+    return Platform(
+        db,
+        runtime,
+        FakeBuilder(runtime=runtime),
+        FakeEdge(),
+        FakeHealth(runtime=runtime),
+        Settings(folder, smoke_window_s=0.0),
+        SecretStore(db, SecretBox(Fernet.generate_key())),
+    )

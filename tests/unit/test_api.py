@@ -10,25 +10,11 @@ import threading
 from dataclasses import replace
 
 import httpx
-import pytest
-from fastapi.testclient import TestClient
 
-from hangar.api import app as api_app
 from hangar.control import uploads
 from tests.support.platform import http_config
 
 CONFIG = http_config("web").model_dump(mode="json")  # what `hangar deploy` sends
-
-
-@pytest.fixture
-def api(fake_platform):
-    return api_app.create_api(fake_platform)
-
-
-@pytest.fixture
-def client(api):
-    with TestClient(api) as test_client:
-        yield test_client
 
 
 def signed_up(client, email="dev@example.com") -> dict[str, str]:

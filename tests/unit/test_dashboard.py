@@ -3,9 +3,13 @@ and nobody reaching another's app through a page, a form or a live stream."""
 
 from __future__ import annotations
 
+import fnmatch
 import html
 import re
 import tempfile
+import threading
+import tomllib
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,7 +17,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from hangar.api import app as api_app
 from hangar.control.app_summaries import shown_status
 from hangar.control.deploy.engine import DeployRequest
 from hangar.dashboard import actions, live, pages
@@ -25,17 +28,6 @@ from tests.support.platform import http_config
 
 PASSWORD = "secret-pass"
 CONFIG = http_config("web")
-
-
-@pytest.fixture
-def api(fake_platform):
-    return api_app.create_api(fake_platform)
-
-
-@pytest.fixture
-def client(api):
-    with TestClient(api) as test_client:
-        yield test_client
 
 
 def signup(client, email="dev@example.com") -> dict[str, str]:
@@ -318,3 +310,61 @@ def test_the_scale_panel_says_the_vm_size(client, api):
     deployed_app(client, api)
     page = client.get("/apps/web").text
     assert "VM size" in page and 'name="count"' in page and 'value="2"' in page
+
+
+def test_sign_up_on_the_page_takes_an_invite_when_the_server_asks_one(client, fake_platform):
+    admin = signup(client, "admin@example.com")
+    client.post("/v1/orgs", json={"name": "team"}, headers=admin)
+    fake_platform.settings = replace(fake_platform.settings, signup_policy="invite")
+    code = client.post(
+        "/v1/orgs/team/invites", json={"email": "new@example.com"}, headers=admin
+    ).json()["code"]
+    form = {"email": "new@example.com", "password": "long-enough-pass"}
+    refused = client.post("/signup", data=form)
+    assert refused.status_code == 403 and "by invitation" in refused.text
+    assert 'value="abc"' in client.get("/signup", params={"invite": "abc"}).text
+    joined = client.post("/signup", data={**form, "invite": code}, follow_redirects=False)
+    assert joined.status_code == 303 and COOKIE in joined.headers["set-cookie"]
+    team = client.get("/apps", params={"org": "team"})
+    assert team.status_code == 200 and "Apps of team" in team.text
+
+
+def test_a_wheel_carries_every_template_and_static_file():
+    """Nothing is fetched at run time: each file the pages use is package data."""
+    root = Path(__file__).parents[2]
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    patterns = project["tool"]["setuptools"]["package-data"]["hangar"]
+    package = root / "src" / "hangar"
+    files = [f for d in ("templates", "static") for f in (package / "dashboard" / d).iterdir()]
+    assert len(files) > 10
+    for file in files:
+        relative = file.relative_to(package).as_posix()
+        assert any(fnmatch.fnmatch(relative, pattern) for pattern in patterns), relative
+
+
+def test_many_open_log_panels_leave_the_api_answering(client, api, fake_platform):
+    """Each following log panel waits in a worker thread: 50 open tabs, more than anyio's
+    default of 40 threads, must not stall the rest of the server."""
+    deployed_app(client, api)
+    opened = threading.Barrier(51, timeout=30)
+    done = threading.Event()
+
+    def follow() -> None:
+        with client.stream("GET", "/apps/web/logs/live") as stream:
+            next(stream.iter_lines())
+            opened.wait()
+            done.wait(30)
+
+    tabs = [threading.Thread(target=follow, daemon=True) for _ in range(50)]
+    for tab in tabs:
+        tab.start()
+    opened.wait()
+    answered: list[int] = []
+    ask = threading.Thread(target=lambda: answered.append(client.get("/apps").status_code))
+    ask.start()
+    ask.join(20)
+    done.set()
+    fake_platform.background.close_streams()
+    for tab in tabs:
+        tab.join(30)
+    assert answered == [200]

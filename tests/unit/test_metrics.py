@@ -38,6 +38,8 @@ def test_requests_count_by_status_class_per_bucket_and_the_hour_is_kept():
         metrics.record_request("web", status, 5)
     clock.now += BUCKET_S
     metrics.record_request("web", 200, 5)
+    assert len(metrics.traffic("web")) == 1  # the bucket filling now is not a rate yet
+    clock.now += BUCKET_S
     first, second = metrics.traffic("web")
     assert first.per_second == {"2xx": 0.2, "3xx": 0.1, "4xx": 0.1, "5xx": 0.1}
     assert second.per_second["2xx"] == 0.1 and second.at - first.at == BUCKET_S
@@ -47,9 +49,11 @@ def test_requests_count_by_status_class_per_bucket_and_the_hour_is_kept():
 
 
 def test_percentiles_are_within_a_bin_of_the_truth():
-    metrics = Metrics(Clock())
+    clock = Clock()
+    metrics = Metrics(clock)
     for ms in range(1, 101):  # 1..100 ms
         metrics.record_request("web", 200, ms)
+    clock.now += BUCKET_S
     point = metrics.traffic("web")[0]
     assert point.p50_ms is not None and 50 <= point.p50_ms <= 50 * 1.25
     assert point.p95_ms is not None and 95 <= point.p95_ms <= 95 * 1.25
@@ -94,6 +98,7 @@ def test_the_plots_draw_each_series_and_say_the_latest_values():
     metrics.record_request("web", 500, 900)
     metrics.record_usage("web", "m1", sample(0, 10))
     metrics.record_usage("web", "m1", sample(100, 11, memory_mb=80))
+    clock.now += BUCKET_S
     rates, times = traffic_plots(metrics.traffic("web"), clock.now)
     cpu, memory = usage_plots(metrics.usage("web"), clock.now)
     assert rates.count("<polyline") == 4 and "2xx: 0.1 req/s now" in rates
@@ -101,6 +106,19 @@ def test_the_plots_draw_each_series_and_say_the_latest_values():
     assert re.search(r"p95: \d+ ms now", times)
     assert "m1: 20 % of a CPU now" in cpu and "m1: 80 MB now" in memory
     assert "no data yet" in traffic_plots([], clock.now)[0]
+
+
+def test_the_stamp_changes_with_each_bucket_and_each_usage_sample():
+    clock = Clock()
+    metrics = Metrics(clock)
+    first = metrics.stamp("web")
+    metrics.record_request("web", 200, 1)
+    assert metrics.stamp("web") == first  # the same bucket: the plots stay as drawn
+    clock.now += BUCKET_S
+    second = metrics.stamp("web")
+    metrics.record_usage("web", "m1", sample(0, 10))
+    metrics.record_usage("web", "m1", sample(5, 11))
+    assert len({first, second, metrics.stamp("web")}) == 3
 
 
 @pytest.mark.parametrize(("value", "top"), [(0, 1), (0.3, 0.5), (7, 10), (11, 20), (450, 500)])

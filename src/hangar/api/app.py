@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from hangar.api.body_limit import BodyLimit
@@ -14,12 +16,28 @@ from hangar.control.deploy.engine import Deployer
 from hangar.control.platform import Platform
 from hangar.dashboard.mount import install_dashboard
 
+# Follow streams (logs -f, deploy events, the dashboard's log panels) each hold a
+# worker thread while they wait for a line: anyio's default of 40 would let 40
+# open browser tabs stall every other request.
+WORKER_THREADS = 400
+
+
+@asynccontextmanager
+async def _more_threads(_api: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+    yield
+
 
 def create_api(
     platform: Platform, deployer: Deployer | None = None, hosts: Iterable[str] | None = None
 ) -> FastAPI:
     """The API; with `hosts`, it answers only requests whose Host is one of them."""
-    api = FastAPI(title="Hangar", version="0.1.0", summary="Run Dockerfile apps like fly.io")
+    api = FastAPI(
+        title="Hangar",
+        version="0.1.0",
+        summary="Run Dockerfile apps like fly.io",
+        lifespan=_more_threads,
+    )
     api.state.platform = platform
     api.state.deployer = deployer or Deployer(platform)
     install_error_handlers(api)

@@ -61,8 +61,8 @@ def invite(
     out.print(f"Invite for {made['email']} to {org} as {made['role']} (expires {expires}):")
     print(made["code"])
     out.print(
-        "They sign up with `hangar auth signup --invite CODE`, "
-        "or, with an account already, `hangar orgs join CODE`"
+        "They sign up with `hangar auth signup --invite CODE` or on the dashboard's "
+        "/signup page, or, with an account already, `hangar orgs join CODE`"
     )
 
 

@@ -82,10 +82,20 @@ class Metrics:
                 points.popleft()
 
     def traffic(self, app: str) -> list[TrafficPoint]:
+        """The complete buckets of the last hour (the one filling now is not a rate yet)."""
         now = self._clock()
         with self._lock:
-            buckets = [b for b in self._traffic.get(app, ()) if b.start > now - WINDOW_S]
-            return [_point(b) for b in buckets]
+            buckets = self._traffic.get(app, ())
+            done = [b for b in buckets if now - WINDOW_S < b.start <= now - BUCKET_S]
+            return [_point(b) for b in done]
+
+    def stamp(self, app: str) -> tuple[int, float]:
+        """Changes whenever traffic() or usage() of `app` would: a key to cache plots by."""
+        now = self._clock()
+        with self._lock:
+            machines = self._usage.get(app, {}).values()
+            newest = max((points[-1].at for points in machines if points), default=0.0)
+            return int(now // BUCKET_S), newest
 
     def usage(self, app: str) -> dict[str, list[UsagePoint]]:
         now = self._clock()

@@ -72,8 +72,23 @@ def load_app_page(
 
 
 def _plots(p: Platform, app: str) -> list[Markup]:
+    """The app's plots, drawn again only when their data changed (every BUCKET_S at
+    most): most live rounds reuse the last drawing."""
+    key = (id(p.metrics), app)
+    stamp = p.metrics.stamp(app)
+    cached = _drawn.get(key)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
     now = time.time()
-    return traffic_plots(p.metrics.traffic(app), now) + usage_plots(p.metrics.usage(app), now)
+    plots = traffic_plots(p.metrics.traffic(app), now) + usage_plots(p.metrics.usage(app), now)
+    _drawn[key] = (stamp, plots)
+    while len(_drawn) > DRAWINGS_KEPT:
+        del _drawn[next(iter(_drawn))]
+    return plots
+
+
+DRAWINGS_KEPT = 256  # apps whose plots are kept drawn
+_drawn: dict[tuple[int, str], tuple[tuple[int, float], list[Markup]]] = {}
 
 
 def render_panels(page: AppPage) -> dict[str, str]:

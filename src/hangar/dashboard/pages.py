@@ -62,6 +62,46 @@ async def login(request: Request, p: Platform = Depends(platform)) -> Response:
     return response
 
 
+@router.get("/signup")
+def signup_page(request: Request, invite: str = "", p: Platform = Depends(platform)) -> Response:
+    return _signup_form(request, p, invite=invite)
+
+
+@router.post("/signup")
+async def signup(request: Request, p: Platform = Depends(platform)) -> Response:
+    """The same rules as `hangar auth signup`: an invite code when the server asks one."""
+    check_origin(request)
+    form = await request.form()
+    email, password = str(form.get("email", "")), str(form.get("password", ""))
+    invite = str(form.get("invite", "")).strip()
+    try:
+        secret = await run_in_threadpool(_sign_up, p, email, password, invite)
+    except HangarError as exc:
+        return _signup_form(request, p, exc.status, email, invite, exc.message, exc.hint)
+    response = RedirectResponse("/apps", status_code=303)
+    start_session(request, response, secret)
+    return response
+
+
+def _signup_form(
+    request: Request,
+    p: Platform,
+    status: int = 200,
+    email: str = "",
+    invite: str = "",
+    error: str = "",
+    hint: str = "",
+) -> Response:
+    invite_only = p.settings.signup_policy == accounts.INVITE
+    context = {"email": email, "invite": invite, "error": error, "hint": hint}
+    return render(request, "signup.html", status, invite_only=invite_only, **context)
+
+
+def _sign_up(p: Platform, email: str, password: str, invite: str) -> str:
+    with p.db.session() as session:
+        return accounts.signup(session, email, password, p.settings.signup_policy, invite or None)
+
+
 def _log_in(p: Platform, email: str, password: str, address: str) -> str:
     with p.db.session() as session:
         return accounts.login(session, email, password, address, p.login_limits)
