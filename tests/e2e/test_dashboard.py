@@ -14,10 +14,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import EXAMPLE, app_name, write_fly_toml
-from tests.support.browser import chromium, log_in
+from tests.support.browser import chromium, log_in, snap
 from tests.support.server import Cli
 
 EMAIL, PASSWORD = "browser@example.com", "browser-password"
+PHONE = {"width": 375, "height": 800}
 LIVE_S = 15_000  # ms a live change may take to show (the panels poll every second)
 DEPLOY_S = 120_000
 
@@ -63,10 +64,12 @@ def test_a_wrong_password_shows_an_error_and_the_right_one_logs_in_by_keyboard(
     page = context.new_page()
     log_in(page, server.api_url, EMAIL, "not-the-password")
     expect(page.get_by_role("alert")).to_contain_text("wrong email or password")
+    snap(page, "login-wrong-password")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_label("Password").press("Enter")  # the keyboard alone
     expect(page).to_have_url(f"{server.api_url}/apps")
     expect(page.get_by_role("heading", name="Apps")).to_be_visible()
+    snap(page, "login-done")
     context.close()
 
 
@@ -78,9 +81,11 @@ def test_launch_deploy_logs_and_rollback_show_live_without_a_reload(
     user.ok("launch", "--no-deploy", "--name", name, cwd=chatty_hello)
     row = page.locator(f'tr[data-app="{name}"]')
     expect(row.locator("[data-status]")).to_have_text("pending", timeout=LIVE_S)
+    snap(page, "apps-pending")
 
-    apps_page = page.context.new_page()  # the apps list watches the same deploy
-    apps_page.goto(f"{server.api_url}/apps")
+    phone = page.context.new_page()  # at phone width, the apps list watches the same deploy
+    phone.set_viewport_size(PHONE)
+    phone.goto(f"{server.api_url}/apps")
     page.get_by_role("link", name=name, exact=True).click()
     expect(page).to_have_url(f"{server.api_url}/apps/{name}")
     page.evaluate("window.stayed = true")
@@ -88,18 +93,25 @@ def test_launch_deploy_logs_and_rollback_show_live_without_a_reload(
     first_deploy = deploy_in_background(user, chatty_hello)
     expect(page.locator("#activity")).to_contain_text("Building image", timeout=LIVE_S)
     expect(page.locator("#machines tr[data-machine]")).to_have_count(2, timeout=DEPLOY_S)
+    snap(page, "app-during-deploy")
     expect(page.locator("#summary [data-status]")).to_have_text("deployed", timeout=DEPLOY_S)
-    apps_row = apps_page.locator(f'tr[data-app="{name}"] [data-status]')
+    apps_row = phone.locator(f'tr[data-app="{name}"] [data-status]')
     expect(apps_row).to_have_text("deployed", timeout=LIVE_S)
+    snap(phone, "phone-apps-deployed")
     first_deploy.join(DEPLOY_S / 1000)
     assert first_deploy.result is not None and first_deploy.result.returncode == 0
 
     probe = f"/probe-{uuid.uuid4().hex[:8]}"
     assert server.get(name, probe).status_code == 404  # served (a missing page) and logged
     expect(page.locator("#log-lines")).to_contain_text(probe, timeout=LIVE_S)
+    phone.goto(f"{server.api_url}/apps/{name}")  # the app page at phone width, live too
+    server.get(name, f"{probe}-phone")
+    expect(phone.locator("#log-lines")).to_contain_text(f"{probe}-phone", timeout=LIVE_S)
+    snap(phone, "phone-app-logs")
     # the edge's access log reached the plots: the 404 just served and the page loads
     metrics = page.locator("#metrics")  # once the 10 s bucket of that request is complete
     expect(metrics).to_contain_text(re.compile(r"4xx: 0\.\d+ req/s"), timeout=LIVE_S)
+    snap(page, "app-metrics")
     assert page.evaluate("window.stayed") is True
 
     one = page.locator("#machines tr[data-machine]").first.get_attribute("data-machine")
@@ -122,6 +134,7 @@ def test_launch_deploy_logs_and_rollback_show_live_without_a_reload(
     release = page.locator('#releases tr[data-release="3"]')
     expect(release).to_contain_text("Rollback to v1", timeout=LIVE_S)
     expect(release).to_contain_text("complete", timeout=DEPLOY_S)
+    snap(page, "app-rolled-back")
     assert '<b id="version">1</b>' in server.get(name).text
     # the engine's samples (every 15 s, two make a rate) reached the machine plots
     expect(page.locator("#metrics")).to_contain_text(re.compile(r"\d MB now"), timeout=45_000)
@@ -135,6 +148,39 @@ def test_a_destroy_with_the_wrong_name_says_so_and_keeps_the_app(page, server, u
     page.get_by_label(re.compile("Type the app's name")).fill(name[::-1])
     page.get_by_role("button", name="Destroy app").click()
     expect(page.get_by_role("alert")).to_contain_text("nothing was destroyed")
+    snap(page, "destroy-wrong-name")
+    assert user.ok("apps", "list", "--json").stdout.count(f'"{name}"') == 1
+    user("apps", "destroy", name, "--yes")
+
+
+def test_another_orgs_user_sees_neither_the_app_nor_its_page_nor_acts_on_it(browser, server, user):
+    name = app_name("mine")
+    user.ok("apps", "create", name)
+    stranger = Cli(user.home.parent / f"stranger-{uuid.uuid4().hex[:6]}", server.api_url)
+    email = f"{uuid.uuid4().hex[:8]}@example.com"
+    stranger.ok("auth", "signup", "--email", email, "--password", PASSWORD)
+    context = browser.new_context()
+    page = context.new_page()
+    log_in(page, server.api_url, email, PASSWORD)
+    expect(page.get_by_role("heading", name="Apps")).to_be_visible()
+    expect(page.locator(f'tr[data-app="{name}"]')).to_have_count(0)
+    answer = page.goto(f"{server.api_url}/apps/{name}")
+    assert answer is not None and answer.status == 404
+    expect(page.get_by_role("alert")).to_contain_text("not yours")
+    snap(page, "stranger-404")
+    context.close()
+    # the owner's own page, with a form posted from it without its CSRF token
+    owner = browser.new_context()
+    mine = owner.new_page()
+    log_in(mine, server.api_url, EMAIL, PASSWORD)
+    mine.goto(f"{server.api_url}/apps/{name}")
+    mine.locator('form[action$="/restart"] input[name="csrf"]').evaluate("el => el.remove()")
+    mine.locator("body").evaluate("el => el.removeAttribute('hx-headers')")  # htmx's copy
+    mine.once("dialog", lambda dialog: dialog.accept())
+    mine.get_by_role("button", name="Restart app").click()
+    expect(mine.get_by_role("alert")).to_contain_text("CSRF")
+    snap(mine, "no-csrf-refused")
+    owner.close()
     assert user.ok("apps", "list", "--json").stdout.count(f'"{name}"') == 1
     user("apps", "destroy", name, "--yes")
 
@@ -142,11 +188,16 @@ def test_a_destroy_with_the_wrong_name_says_so_and_keeps_the_app(page, server, u
 def test_the_pages_fit_a_phone_and_every_control_has_a_label(page, server, user):
     name = app_name("phone")
     user.ok("apps", "create", name)
-    page.set_viewport_size({"width": 375, "height": 800})
+    page.set_viewport_size(PHONE)
     for path in ("/apps", f"/apps/{name}"):
         page.goto(f"{server.api_url}{path}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375, path
         assert page.evaluate(UNLABELLED) == [], path
+        snap(page, f"phone-{path.count('/')}")
+    page.goto(f"{server.api_url}/apps/{name}")  # an action at phone width, by keyboard
+    page.get_by_label(re.compile("Type the app's name")).fill(name[::-1])
+    page.get_by_label(re.compile("Type the app's name")).press("Enter")
+    expect(page.get_by_role("alert")).to_contain_text("nothing was destroyed")
     user("apps", "destroy", name, "--yes")
 
 

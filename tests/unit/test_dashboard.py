@@ -260,6 +260,7 @@ def test_another_user_reaches_nothing_of_the_app_through_the_dashboard(client, a
                 data = {"csrf": csrf, "once": "abcdefgh12", "confirm": "web", "count": "0"}
                 answer = other.post(path, data={**data, "name": "X", "value": "y"})
                 assert "not yours" in notice(answer), (path, notice(answer))
+        assert other.get("/apps/web").status_code == 404  # no page, as for no app at all
     assert releases(fake_platform) == [1, 2]
     assert client.get("/apps/web").status_code == 200
 

@@ -26,7 +26,7 @@ from hangar.dashboard.session import (
     visitor,
 )
 from hangar.dashboard.templating import fragment, render
-from hangar.errors import HangarError, TooManyAttempts
+from hangar.errors import Forbidden, HangarError, TooManyAttempts
 from hangar.store.models import Org, User
 
 router = APIRouter(include_in_schema=False)
@@ -161,6 +161,8 @@ def app_page(
 ) -> Response:
     try:
         page = load_app_page(p, who.user, name, new_view(), who.csrf, machine)
+    except Forbidden as exc:  # to someone outside its org, the app has no page
+        return error_page(request, who, exc, status=404)
     except HangarError as exc:
         return error_page(request, who, exc)
     return _with_notice(
@@ -181,9 +183,16 @@ def _with_notice(request: Request, template: str, **context: Any) -> Response:
     return page
 
 
-def error_page(request: Request, who: Visitor | None, exc: HangarError) -> Response:
+def error_page(
+    request: Request, who: Visitor | None, exc: HangarError, status: int | None = None
+) -> Response:
     return render(
-        request, "error.html", exc.status, visitor=who, message=exc.message, hint=exc.hint
+        request,
+        "error.html",
+        status or exc.status,
+        visitor=who,
+        message=exc.message,
+        hint=exc.hint,
     )
 
 
