@@ -75,7 +75,7 @@ def measure(server: RunningServer, root: Path, rounds: int) -> None:
         weight = page_weight(page, server, names[-1])
         logged = [log_line_seen(page, server, names[-1]) for _ in range(rounds)]
         for name in names:
-            user("apps", "destroy", name, "--yes")
+            user.ok("apps", "destroy", name, "--yes")
     report("deploy finished -> page shows deployed", deployed)
     report("request -> its log line on the page", logged)
     print(f"app page weight: {weight} bytes of HTML+JS+CSS ({weight / 1024:.1f} KiB)")

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 DATA_DIR=${HANGAR_DATA_DIR:-/var/lib/hangar}
 HTTP_PORT=${HANGAR_HTTP_PORT:-80}
+HTTPS_PORT=${HANGAR_HTTPS_PORT:-443}
 API_URL=${HANGAR_API_URL:-http://127.0.0.1:4280}
 EMAIL=${HANGAR_EMAIL:-admin@hangar.localhost}
 LOG_DIR=/var/log/hangar
@@ -20,6 +21,7 @@ if ! curl -fsS "$API_URL/healthz" >/dev/null 2>&1; then
   chmod 700 "$LOG_DIR" "$DATA_DIR"
   touch "$LOG_DIR/server.log" && chmod 600 "$LOG_DIR/server.log"
   nohup "$ROOT/.venv/bin/hangar" server --data-dir "$DATA_DIR" --http-port "$HTTP_PORT" \
+    --https-port "$HTTPS_PORT" \
     >"$LOG_DIR/server.log" 2>&1 </dev/null &
   echo $! >/run/hangar-server.pid
   for _ in $(seq 1 60); do
@@ -42,4 +44,6 @@ hangar apps list --json | grep -q '"name": "hello"' || hangar apps create hello
 hangar deploy
 echo
 echo "Hangar is up. Your example app: $(hangar open)"
+echo "Its certificate is signed by this server's own CA: $(hangar certs ca --path)"
+echo "  e.g. curl --cacert $(hangar certs ca --path) $(hangar open)"
 echo "Dashboard: $API_URL/ (log in as $EMAIL with the password in $PASSWORD_FILE)"

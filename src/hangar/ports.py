@@ -172,13 +172,40 @@ class Backend:
 
 
 @dataclass(frozen=True)
+class EdgeRequest:
+    """One request the edge served, from its access log."""
+
+    app: str
+    machine: str  # the edge's server name; "<NOSRV>" when no machine took it
+    status: int  # -1 when the client went away first
+    duration_ms: int
+    bytes_sent: int
+    method: str = "-"
+    request_id: str = "-"
+    path: str = "-"
+
+
+@dataclass(frozen=True)
+class RoutePolicy:
+    """How the edge treats an app's machines, as its release's fly.toml says."""
+
+    check: CheckSpec | None = None  # the edge runs it too, on every machine
+    force_https: bool = False  # plain HTTP answered with a 301 to HTTPS
+    hard_limit: int | None = None  # requests a machine takes at once; more wait
+
+
+@dataclass(frozen=True)
 class Route:
     """One app in the edge: its hostname and routed machines."""
 
     app: str
     hostname: str
     backends: tuple[Backend, ...] = ()
-    check: CheckSpec | None = None  # the edge runs it too, on every machine
+    policy: RoutePolicy = RoutePolicy()
+
+    @property
+    def check(self) -> CheckSpec | None:
+        return self.policy.check
 
 
 class Edge(Protocol):
@@ -186,11 +213,12 @@ class Edge(Protocol):
         """Make the edge serve exactly `routes` (rewrites config, reloads hitlessly if needed)."""
         ...
 
-    def add_backend(self, app: str, backend: Backend, check: CheckSpec | None) -> None:
+    def add_backend(self, app: str, backend: Backend, policy: RoutePolicy | None) -> None:
         """Route traffic for `app` to `backend` too (runtime API, no reload).
 
-        `check` is the check of the backend's release; the edge runs it on every
-        machine of the app (a changed check costs a hitless reload).
+        `policy` is that of the backend's release (None: the defaults); the edge
+        applies it to every machine of the app (a changed one costs a hitless
+        reload).
         """
         ...
 
@@ -249,3 +277,12 @@ class HealthProbe(Protocol):
         """Return once every check passes; raise HealthCheckFailed at the deadline,
         or as soon as `running` (asked between polls) says the container stopped."""
         ...
+
+
+class CertificateAuthority(Protocol):
+    """The server's own CA, which signs the edge's certificates without ACME."""
+
+    cert_path: Path  # its certificate, PEM, on the server's host
+
+    @property
+    def subject(self) -> str: ...

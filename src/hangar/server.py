@@ -13,16 +13,18 @@ import uvicorn
 from hangar.api.app import create_api
 from hangar.builder.docker_builder import DockerBuilder
 from hangar.control.deploy.engine import Deployer
+from hangar.control.edge_traffic import record_request
 from hangar.control.platform import Platform, Settings
 from hangar.control.secrets import SecretStore
 from hangar.control.supervision.reconcile import reconcile
 from hangar.control.supervision.restart_monitor import RestartMonitor
 from hangar.control.uploads import sweep_expired
 from hangar.control.usage_sampler import SAMPLE_EVERY_S, sample_usage
-from hangar.edge.access_log import AccessLogReceiver, EdgeRequest
+from hangar.edge.access_log import AccessLogReceiver
 from hangar.edge.config import NOT_FOUND_BACKEND
 from hangar.edge.haproxy import HAProxyEdge
 from hangar.edge.health import HttpProbe
+from hangar.edge.local_ca import LocalCA
 from hangar.edge.supervisor import EdgeSupervisor
 from hangar.runtime.docker_runtime import DockerRuntime
 from hangar.server_options import ServerOptions
@@ -33,6 +35,7 @@ log = logging.getLogger("hangar")
 STREAM_GRACE_S = 10  # a deploy's event stream may go on this long after a stop is asked
 SHUTDOWN_WAIT_S = 20.0  # then running deploys and operations get this long to end
 UPLOAD_SWEEP_S = 60.0  # expired uploads are removed within this long
+RENEW_CHECK_S = 3600.0  # certificates due for renewal are renewed within this long
 
 
 def instance_id(data_dir: Path) -> str:
@@ -47,16 +50,11 @@ def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
     box = SecretBox.from_file(options.secrets_key_file or default_key_file())
     db = Database(options.database_url or sqlite_url(data_dir))
     db.migrate()
-    edge = HAProxyEdge(
-        data_dir / "edge",
-        http_host=options.http_host,
-        http_port=options.http_port,
-        domain=options.domain,
-    )
     settings = Settings(
         data_dir,
         options.domain,
         options.http_port,
+        https_port=options.https_port,
         keep_images=options.keep_images,
         smoke_window_s=options.smoke_window_s,
         allowed_images=options.images_allowed,
@@ -64,11 +62,27 @@ def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
         upload_ttl_s=options.upload_expiry_s,
         signup_policy=options.signup,
     )
+    ca = LocalCA(settings.ca_dir) if options.https_port else None
+    if ca is not None:
+        ca.ensure()  # made on first start, so `hangar certs ca` has it at once
+    edge = build_edge(options, settings, ca)
     runtime = DockerRuntime(instance=instance_id(data_dir), machine_subnets=options.machine_subnets)
     secrets = SecretStore(db, box)
     secrets.rekey_digests()
-    platform = Platform(db, runtime, DockerBuilder(), edge, HttpProbe(), settings, secrets)
+    platform = Platform(db, runtime, DockerBuilder(), edge, HttpProbe(), settings, secrets, ca=ca)
     return platform, edge
+
+
+def build_edge(options: ServerOptions, settings: Settings, ca: LocalCA | None) -> HAProxyEdge:
+    """The edge; it serves HTTPS with certificates from `ca` when there is one."""
+    return HAProxyEdge(
+        settings.data_dir / "edge",
+        http_host=options.http_host,
+        http_port=options.http_port,
+        domain=options.domain,
+        https_port=options.https_port or None,
+        issuer=ca,
+    )
 
 
 def serve(options: ServerOptions) -> None:
@@ -85,9 +99,16 @@ def serve(options: ServerOptions) -> None:
     sweep = functools.partial(sweep_expired, platform.db, platform.settings)
     platform.background.every("upload-sweeper", UPLOAD_SWEEP_S, sweep)
     platform.background.every("usage-sampler", SAMPLE_EVERY_S, lambda: sample_usage(platform))
-    access_log = AccessLogReceiver(edge.paths.access_socket, functools.partial(count, platform))
+    platform.background.every("certificate-renewal", RENEW_CHECK_S, edge.refresh_certificates)
+    access_log = AccessLogReceiver(
+        edge.paths.access_socket,
+        functools.partial(record_request, platform),
+        skip=frozenset({NOT_FOUND_BACKEND}),  # unknown hosts: no app's traffic
+    )
     access_log.start()
     log.info("edge serving http://*.%s:%d", options.domain, options.http_port)
+    if options.https_port:
+        log.info("edge serving https://*.%s:%d", options.domain, options.https_port)
     try:
         run_api(ApiServer(platform, options.host, options.port, options.api_host_names))
     finally:
@@ -98,12 +119,6 @@ def serve(options: ServerOptions) -> None:
         # and the next `hangar server` adopts it.
         log.info("control plane stopped; the edge (pid %s) keeps serving", edge.pid)
         platform.db.dispose()
-
-
-def count(platform: Platform, request: EdgeRequest) -> None:
-    """An app's request, as the edge logged it, into its traffic plots."""
-    if request.app != NOT_FOUND_BACKEND:
-        platform.metrics.record_request(request.app, request.status, request.duration_ms)
 
 
 def default_api_hosts(bind: str) -> tuple[str, ...]:

@@ -54,6 +54,13 @@ class ServerOptions:
     port: int = _flag(4280, "--port", "API port")
     http_host: str = _flag("0.0.0.0", "--http-host", "Edge address")
     http_port: int = _flag(80, "--http-port", "Edge port serving the apps")
+    https_port: int = _flag(
+        443,
+        "--https-port",
+        "Edge port serving the apps over HTTPS, with certificates from the server's own CA "
+        "(see `hangar certs ca`); 0 serves plain HTTP only",
+        min=0,
+    )
     domain: str = _flag("localhost", "--domain", "Apps answer at APP.<domain>")
     database_url: str | None = _flag(
         None, "--database-url", "postgresql://… (default SQLite in the data dir)"

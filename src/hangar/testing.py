@@ -18,6 +18,7 @@ from hangar.ports import (
     LogLine,
     ProbeTarget,
     Route,
+    RoutePolicy,
     UsageSample,
 )
 
@@ -192,7 +193,11 @@ class FakeEdge:
 
     servers: dict[str, dict[str, int]] = field(default_factory=dict)
     journal: list[str] = field(default_factory=list)
-    checks: dict[str, CheckSpec | None] = field(default_factory=dict)
+    policies: dict[str, RoutePolicy] = field(default_factory=dict)
+
+    @property
+    def checks(self) -> dict[str, CheckSpec | None]:
+        return {app: policy.check for app, policy in self.policies.items()}
 
     @property
     def routes(self) -> dict[str, dict[str, int]]:
@@ -203,13 +208,13 @@ class FakeEdge:
 
     def sync(self, routes: list[Route]) -> None:
         self.servers = {r.app: {b.name: b.port for b in r.backends} for r in routes}
-        self.checks = {r.app: r.check for r in routes}
+        self.policies = {r.app: r.policy for r in routes}
 
-    def add_backend(self, app: str, backend: Backend, check: CheckSpec | None) -> None:
+    def add_backend(self, app: str, backend: Backend, policy: RoutePolicy | None) -> None:
         if app not in self.servers:
             raise NotFound(f"no backend for {app}")
         self.servers[app][backend.name] = backend.port
-        self.checks[app] = check
+        self.policies[app] = policy or RoutePolicy()
         self.journal.append(f"add {_machine_of(backend.name)}")
 
     def drain_backend(self, app: str, name: str, timeout_s: float) -> None:

@@ -31,7 +31,7 @@ def test_status_releases_open_and_config(cli, server, deployed):
     status = cli.ok("status", "-a", name).stdout
     assert "deployed" in status and "started" in status
     assert (
-        cli.ok("open", "-a", name).stdout.strip() == f"http://{name}.localhost:{server.http_port}"
+        cli.ok("open", "-a", name).stdout.strip() == f"https://{name}.localhost:{server.https_port}"
     )
     assert "v1" in cli.ok("releases", "-a", name).stdout
     shown = json.loads(cli.ok("config", "show", "-a", name).stdout)

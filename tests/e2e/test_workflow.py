@@ -28,7 +28,7 @@ def test_launch_deploy_serve_redeploy_without_errors(server, cli, project):
     assert server.get(name).status_code == 503
 
     result = cli.ok("deploy", cwd=project)
-    url = f"http://{name}.localhost:{server.http_port}"
+    url = f"https://{name}.localhost:{server.https_port}"
     assert f"Visit your newly deployed app at {url}" in result.stdout
     status = _status(cli, name)
     assert status["app"]["status"] == "deployed"

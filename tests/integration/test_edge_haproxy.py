@@ -17,7 +17,7 @@ import pytest
 from hangar.edge import HAProxyEdge
 from hangar.edge.runtime_api import RuntimeAPI
 from hangar.errors import EdgeFailure, InvalidInput
-from hangar.ports import Backend, CheckSpec, Route
+from hangar.ports import Backend, CheckSpec, Route, RoutePolicy
 from tests.support.backends import SLOW_S, NamedServer, free_port
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
@@ -328,8 +328,8 @@ def wait_status(edge: HAProxyEdge, name: str, prefix: str, timeout_s: float = 5.
 def test_haproxy_takes_a_dead_machine_out_by_itself(
     edge: HAProxyEdge, servers: dict[str, NamedServer]
 ) -> None:
-    edge.sync([Route("web", "web.localhost", (servers["a1"].backend,), TCP_CHECK)])
-    edge.add_backend("web", servers["b2"].backend, TCP_CHECK)  # added at runtime
+    edge.sync([Route("web", "web.localhost", (servers["a1"].backend,), RoutePolicy(TCP_CHECK))])
+    edge.add_backend("web", servers["b2"].backend, RoutePolicy(TCP_CHECK))  # added at runtime
     assert status_of(edge, "b2").startswith("UP")
     servers["b2"].close()  # dies; nobody tells the edge
     wait_status(edge, "b2", "DOWN", timeout_s=3)
@@ -341,7 +341,7 @@ def test_haproxy_runs_the_apps_http_check(
     edge: HAProxyEdge, servers: dict[str, NamedServer]
 ) -> None:
     a1, b2 = servers["a1"], servers["b2"]
-    edge.sync([Route("web", "web.localhost", (a1.backend, b2.backend), HTTP_CHECK)])
+    edge.sync([Route("web", "web.localhost", (a1.backend, b2.backend), RoutePolicy(HTTP_CHECK))])
     b2.httpd.sick = True  # still accepts connections, but its /health fails
     wait_status(edge, "b2", "DOWN", timeout_s=3)
     assert [get(edge.http_port, "web.localhost") for _ in range(6)] == [(200, "a1")] * 6
@@ -354,11 +354,11 @@ def test_haproxy_runs_the_apps_http_check(
 def test_a_release_with_another_check_reloads_onto_it(
     edge: HAProxyEdge, servers: dict[str, NamedServer]
 ) -> None:
-    edge.sync([Route("web", "web.localhost", (servers["a1"].backend,), TCP_CHECK)])
+    edge.sync([Route("web", "web.localhost", (servers["a1"].backend,), RoutePolicy(TCP_CHECK))])
     pid = worker_pid(edge)
-    edge.add_backend("web", servers["b2"].backend, TCP_CHECK)
+    edge.add_backend("web", servers["b2"].backend, RoutePolicy(TCP_CHECK))
     assert worker_pid(edge) == pid  # same check: a runtime change
-    edge.add_backend("web", servers["c3"].backend, HTTP_CHECK)
+    edge.add_backend("web", servers["c3"].backend, RoutePolicy(HTTP_CHECK))
     assert worker_pid(edge) != pid
     assert "uri /health" in edge.paths.config.read_text()
     servers["a1"].httpd.sick = True
@@ -374,6 +374,63 @@ def test_bad_check_paths_never_reach_haproxy(
     config = edge.paths.config.read_text()
     for path in ("/a b", "/x#y", '/"q"'):
         with pytest.raises(InvalidInput, match="check path"):
-            edge.add_backend("web", servers["b2"].backend, CheckSpec(kind="http", path=path))
+            edge.add_backend(
+                "web", servers["b2"].backend, RoutePolicy(CheckSpec(kind="http", path=path))
+            )
     assert edge.paths.config.read_text() == config
     assert status_of(edge, "b2") == "missing"
+
+
+@pytest.fixture
+def impatient_edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HAProxyEdge]:
+    """An edge whose requests wait at most 0.3 s for a machine under its hard limit."""
+    state_dir = tmp_path_factory.mktemp("edge")
+    edge = HAProxyEdge(state_dir, http_port=free_port(), haproxy_bin=HAPROXY, queue_timeout_s=0.3)
+    yield edge
+    edge.stop()
+
+
+@pytest.mark.haproxy
+def test_a_machine_at_its_hard_limit_takes_no_more_and_the_waiter_hears_why(
+    impatient_edge: HAProxyEdge, servers: dict[str, NamedServer]
+) -> None:
+    one_at_a_time = RoutePolicy(hard_limit=1)
+    impatient_edge.sync([Route("web", "web.localhost", policy=one_at_a_time)])
+    impatient_edge.add_backend("web", servers["a1"].backend, one_at_a_time)
+    answers: list[tuple[int, str]] = []
+    slow = threading.Thread(
+        target=lambda: answers.append(get(impatient_edge.http_port, "web.localhost", "/slow"))
+    )
+    slow.start()
+    time.sleep(0.3)  # the slow request holds the machine's one place
+    status, body = get(impatient_edge.http_port, "web.localhost")
+    assert status == 503 and "App is at capacity" in body
+    slow.join()
+    assert answers == [(200, "a1")]
+    assert get(impatient_edge.http_port, "web.localhost") == (200, "a1")  # free again
+
+
+@pytest.mark.haproxy
+def test_requests_queue_for_a_busy_machine_and_prefer_the_least_loaded(
+    edge: HAProxyEdge, servers: dict[str, NamedServer]
+) -> None:
+    edge.sync([Route("web", "web.localhost", policy=RoutePolicy(hard_limit=1))])
+    edge.add_backend("web", servers["a1"].backend, RoutePolicy(hard_limit=1))
+    answers: list[tuple[int, str]] = []
+    slow = threading.Thread(
+        target=lambda: answers.append(get(edge.http_port, "web.localhost", "/slow"))
+    )
+    slow.start()
+    time.sleep(0.3)
+    assert get(edge.http_port, "web.localhost") == (200, "a1")  # waited its turn (< 10 s)
+    slow.join()
+    edge.add_backend("web", servers["b2"].backend, RoutePolicy(hard_limit=5))
+    slow = threading.Thread(
+        target=lambda: answers.append(get(edge.http_port, "web.localhost", "/slow"))
+    )
+    slow.start()
+    time.sleep(0.3)
+    # the slow one holds one machine: the quick ones all go to the other
+    quick = {get(edge.http_port, "web.localhost")[1] for _ in range(3)}
+    slow.join()
+    assert len(quick) == 1 and quick != {answers[-1][1]}, (quick, answers)

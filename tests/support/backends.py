@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -15,7 +16,8 @@ SLOW_S = 1.5
 
 
 class NamedServer:
-    """An HTTP/1.1 keep-alive server answering its own name; `/slow` takes SLOW_S."""
+    """An HTTP/1.1 keep-alive server answering its own name; `/slow` takes SLOW_S;
+    `/headers` answers the request's headers as JSON (lists of values by lowercase name)."""
 
     def __init__(self, name: str, port: int = 0) -> None:
         self.name = name
@@ -63,7 +65,7 @@ def _handler(name: str) -> type[BaseHTTPRequestHandler]:
                 time.sleep(SLOW_S)
             failing = self.path == "/fail" or (self.path == "/health" and self.server.sick)  # type: ignore[attr-defined]
             status = 500 if failing else 200
-            body = name.encode()
+            body = _headers_json(self) if self.path == "/headers" else name.encode()
             self.send_response(status)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -73,6 +75,13 @@ def _handler(name: str) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+def _headers_json(handler: BaseHTTPRequestHandler) -> bytes:
+    seen: dict[str, list[str]] = {}
+    for key, value in handler.headers.items():
+        seen.setdefault(key.lower(), []).append(value)
+    return json.dumps(seen).encode()
 
 
 def free_port() -> int:

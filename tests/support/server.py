@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -31,12 +32,35 @@ class RunningServer:
     http_port: int
     data_dir: Path
     log_path: Path
+    https_port: int = 0
 
-    def get(self, app: str, path: str = "/", timeout: float = 10.0) -> httpx.Response:
+    @property
+    def ca_file(self) -> Path:
+        """The server's own CA, which signs the edge's certificates."""
+        return self.data_dir / "ca" / "ca.crt"
+
+    def get_https(self, app: str, path: str = "/", timeout: float = 10.0) -> httpx.Response:
+        """A request over HTTPS to APP.localhost, trusting the server's CA only."""
+        host = f"{app}.localhost"
+        trusting = ssl.create_default_context(cafile=str(self.ca_file))
+        with httpx.Client(verify=trusting, timeout=timeout) as client:
+            return client.get(
+                f"https://127.0.0.1:{self.https_port}{path}",
+                headers={"Host": f"{host}:{self.https_port}"},
+                extensions={"sni_hostname": host},  # and the name the certificate must hold
+            )
+
+    def get(
+        self,
+        app: str,
+        path: str = "/",
+        timeout: float = 10.0,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         """A request through the edge, as a browser would send it to APP.localhost."""
         return httpx.get(
             f"http://127.0.0.1:{self.http_port}{path}",
-            headers={"Host": f"{app}.localhost:{self.http_port}"},
+            headers={"Host": f"{app}.localhost:{self.http_port}", **(headers or {})},
             timeout=timeout,
         )
 
@@ -79,11 +103,13 @@ def stop_pid_file(pid_file: Path, timeout: float = 10.0) -> None:
 def start_server(
     data_dir: Path,
     http_port: int | None = None,
+    https_port: int | None = None,
     api_port: int | None = None,
     extra: tuple[str, ...] = (),
 ) -> RunningServer:
     api_port = api_port or free_port()
     http_port = http_port or free_port()
+    https_port = https_port if https_port is not None else free_port()  # 0: no HTTPS
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "server.log"
     options = ServerOptions(
@@ -91,6 +117,7 @@ def start_server(
         port=api_port,
         http_host="127.0.0.1",
         http_port=http_port,
+        https_port=https_port,
         secrets_key_file=data_dir / "secrets.key",  # never /etc/hangar; one in extra wins
         signup="open",  # the tests sign up several users; a test of invites passes --signup
     )
@@ -99,7 +126,9 @@ def start_server(
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
-    server = RunningServer(process, f"http://127.0.0.1:{api_port}", http_port, data_dir, log_path)
+    server = RunningServer(
+        process, f"http://127.0.0.1:{api_port}", http_port, data_dir, log_path, https_port
+    )
     _wait_ready(server)
     return server
 

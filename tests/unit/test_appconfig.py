@@ -126,3 +126,45 @@ def test_a_check_method_is_an_http_method():
     assert parse({"app": "x", **service}).config.http_service.checks[0].method == "HEAD"
     with pytest.raises(ConfigInvalid, match=r"checks\.0\.method"):
         parse({"app": "x", "http_service": {"checks": [{"method": "GET /"}]}})
+
+
+@pytest.mark.parametrize(
+    ("service", "key", "said"),
+    [
+        ({"auto_stop_machines": "bogus"}, "auto_stop_machines", '"off", "stop" or "suspend"'),
+        ({"min_machines_running": -1}, "min_machines_running", "greater than or equal to 0"),
+        ({"concurrency": {"soft_limit": 30, "hard_limit": 10}}, "concurrency", "below soft_limit"),
+        ({"concurrency": {"type": "bytes"}}, "concurrency.type", "connections"),
+        ({"concurrency": {"hard_limit": 0}}, "concurrency.hard_limit", "greater than"),
+    ],
+)
+def test_bad_edge_settings_are_errors_naming_the_key(service, key, said):
+    with pytest.raises(ConfigInvalid) as caught:
+        parse({"app": "x", "http_service": service})
+    problems = caught.value.problems
+    assert any(p.startswith(f"http_service.{key}:") and said in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [(True, "stop"), (False, "off"), ("suspend", "suspend"), ("off", "off")],
+)
+def test_auto_stop_takes_fly_booleans_and_names(written, meant):
+    config = parse({"app": "x", "http_service": {"auto_stop_machines": written}}).config
+    assert config.http_service is not None and config.http_service.auto_stop_machines == meant
+
+
+@pytest.mark.parametrize(
+    ("given", "soft", "hard"),
+    [
+        ({}, 20, 25),
+        ({"soft_limit": 50}, 50, 50),
+        ({"hard_limit": 10}, 10, 10),
+        ({"soft_limit": 5, "hard_limit": 8, "type": "requests"}, 5, 8),
+    ],
+)
+def test_concurrency_limits_default_as_flys_do(given, soft, hard):
+    config = parse({"app": "x", "http_service": {"concurrency": given}}).config
+    assert config.http_service is not None
+    limits = config.http_service.concurrency
+    assert (limits.soft_limit, limits.hard_limit) == (soft, hard)

@@ -6,20 +6,30 @@ from pathlib import Path
 
 import pytest
 
-from hangar.edge.config import EdgePaths, render_config, render_map
+from hangar.edge.config import (
+    EdgePaths,
+    Listeners,
+    render_config,
+    render_https_only_map,
+    render_map,
+)
 from hangar.edge.desired import DesiredRoutes
-from hangar.edge.pages import http_response
+from hangar.edge.pages import write_pages
 from hangar.edge.runtime_api import ServerStat
 from hangar.errors import InvalidInput
-from hangar.ports import Backend, CheckSpec, Route
+from hangar.ports import Backend, CheckSpec, Route, RoutePolicy
 
 PATHS = EdgePaths.under(Path("/srv/hangar/edge"))
+UNAVAILABLE = (
+    'http-error status 503 content-type "text/html; charset=utf-8"'
+    " hdr Cache-Control no-store lf-file /srv/hangar/edge/pages/503.html"
+)
 WEB = Route("web", "web.example.com", (Backend("a1b2", 9001), Backend("c3d4", 9002)))
 API = Route("api", "api.example.com")
 
 
-def render(*routes: Route) -> str:
-    return render_config(list(routes), "127.0.0.1", 8080, PATHS)
+def render(*routes: Route, https_port: int | None = None) -> str:
+    return render_config(list(routes), Listeners("127.0.0.1", 8080, https_port), PATHS)
 
 
 def section(config: str, header: str) -> list[str]:
@@ -50,7 +60,6 @@ def test_defaults_retry_and_redispatch_connect_failures() -> None:
     assert "option redispatch 1" in lines
     assert "retry-on conn-failure empty-response response-timeout" in lines
     assert "option http-keep-alive" in lines
-    assert "errorfile 503 /srv/hangar/edge/pages/503.http" in lines
     for timeout in ("connect 5s", "client 60s", "server 60s", "http-keep-alive 10s"):
         assert f"timeout {timeout}" in lines
 
@@ -71,37 +80,53 @@ def test_unknown_hosts_get_the_404_page() -> None:
     assert line.endswith("lf-file /srv/hangar/edge/pages/404.html")
 
 
-def test_one_roundrobin_backend_per_app_with_one_server_per_machine() -> None:
+def test_one_leastconn_backend_per_app_with_one_server_per_machine() -> None:
     config = render(WEB, API)
     assert section(config, "backend web") == [
-        "balance roundrobin",
+        "balance leastconn",
+        UNAVAILABLE,
         "server a1b2 127.0.0.1:9001 pool-max-conn 64 pool-purge-delay 10s",
         "server c3d4 127.0.0.1:9002 pool-max-conn 64 pool-purge-delay 10s",
     ]
-    assert section(config, "backend api") == ["balance roundrobin"]
+    assert section(config, "backend api") == ["balance leastconn", UNAVAILABLE]
+
+
+def test_a_hard_limit_caps_each_machine_and_the_queue_wait_is_bounded() -> None:
+    limited = Route("web", "web.example.com", WEB.backends, RoutePolicy(hard_limit=25))
+    servers = [line for line in section(render(limited), "backend web") if "server" in line]
+    assert all(line.endswith(" maxconn 25") for line in servers)
+    assert "timeout queue 10000ms" in section(render(limited), "defaults")
+
+
+def test_the_503_page_says_no_machine_or_at_capacity_by_the_usable_servers(tmp_path) -> None:
+    write_pages(tmp_path)
+    page = (tmp_path / "503.html").read_text()
+    assert f"%[nbsrv,bool,map_int({tmp_path}/503-titles.map)]" in page
+    titles = (tmp_path / "503-titles.map").read_text().splitlines()
+    assert titles == ["0 App has no healthy machine", "1 App is at capacity"]
 
 
 def test_haproxy_runs_the_apps_http_check_on_every_machine() -> None:
     check = CheckSpec(kind="http", path="/healthz?deep=1", interval_s=2.5, timeout_s=1)
-    route = Route("web", "web.example.com", WEB.backends, check)
+    route = Route("web", "web.example.com", WEB.backends, RoutePolicy(check))
     lines = section(render(route), "backend web")
-    assert lines[1:5] == [
+    assert lines[2:6] == [
         "timeout check 1000ms",
         "option httpchk",
         "http-check send meth GET uri /healthz?deep=1 ver HTTP/1.1 hdr Host web.example.com",
         "http-check expect status 200-399",
     ]
     # however seldom the app asks, the edge checks every 2 s, every 0.5 s once one failed
-    assert lines[5].endswith(
+    assert lines[6].endswith(
         "pool-purge-delay 10s check inter 2000ms fastinter 500ms fall 2 rise 2"
     )
 
 
 def test_a_tcp_check_is_a_plain_connect() -> None:
-    route = Route("web", "web.example.com", WEB.backends, CheckSpec(kind="tcp"))
+    route = Route("web", "web.example.com", WEB.backends, RoutePolicy(CheckSpec(kind="tcp")))
     lines = section(render(route), "backend web")
     assert "option httpchk" not in lines
-    assert lines[2].endswith("check inter 1000ms fastinter 500ms fall 2 rise 2")
+    assert lines[3].endswith("check inter 1000ms fastinter 500ms fall 2 rise 2")
 
 
 def test_map_has_one_sorted_line_per_app() -> None:
@@ -119,9 +144,9 @@ def test_map_has_one_sorted_line_per_app() -> None:
         Route("web", "WEB.example.com"),
         Route("web", "web.example.com", (Backend("a b", 9001),)),
         Route("web", "web.example.com", (Backend("a1", 70000),)),
-        Route("web", "web.example.com", (), CheckSpec(kind="http", path="/a b")),
-        Route("web", "web.example.com", (), CheckSpec(kind="http", path="/#x")),
-        Route("web", "web.example.com", (), CheckSpec(kind="http", method="get /")),
+        Route("web", "web.example.com", (), RoutePolicy(CheckSpec(kind="http", path="/a b"))),
+        Route("web", "web.example.com", (), RoutePolicy(CheckSpec(kind="http", path="/#x"))),
+        Route("web", "web.example.com", (), RoutePolicy(CheckSpec(kind="http", method="get /"))),
     ],
 )
 def test_names_haproxy_cannot_hold_are_refused(route: Route) -> None:
@@ -134,19 +159,12 @@ def test_state_dir_with_spaces_is_refused() -> None:
         EdgePaths.under(Path("/tmp/my edge"))
 
 
-def test_errorfile_response_has_exact_content_length() -> None:
-    response = http_response(503, "Service Unavailable", "<p>é</p>")
-    head, body = response.split(b"\r\n\r\n", 1)
-    assert head.startswith(b"HTTP/1.1 503 Service Unavailable\r\n")
-    assert f"Content-Length: {len(body)}".encode() in head
-
-
 def test_parked_machines_stay_known_but_leave_the_config() -> None:
     desired = DesiredRoutes.from_routes([WEB])
     desired.park("web", "a1b2")
     assert desired.routes() == [Route("web", "web.example.com", (Backend("c3d4", 9002),))]
     assert desired.is_parked("web", "a1b2")
-    desired.add("web", Backend("a1b2", 9001), None)
+    desired.add("web", Backend("a1b2", 9001), RoutePolicy())
     assert desired.routes() == [WEB]
 
 
@@ -191,3 +209,44 @@ def test_a_drained_server_in_the_worker_is_a_difference() -> None:
     desired = DesiredRoutes.from_routes([WEB])
     servers = [stat("web", "a1b2", 9001, "DRAIN"), stat("web", "c3d4", 9002)]
     assert not desired.matches(["web"], {"web.example.com": "web"}, servers)
+
+
+def test_https_binds_with_the_crt_list_tls12_and_h2_only_when_asked() -> None:
+    assert [line for line in section(render(WEB), "frontend http") if " ssl " in line] == []
+    lines = section(render(WEB, https_port=8443), "frontend http")
+    assert (
+        f"bind 127.0.0.1:8443 ssl crt-list {PATHS.crt_list} alpn h2,http/1.1 ssl-min-ver TLSv1.2"
+        in lines
+    )
+
+
+@pytest.mark.parametrize(("port", "suffix"), [(443, ""), (8443, ":8443")])
+def test_force_https_redirects_plain_http_to_the_https_port_except_acme(port, suffix) -> None:
+    lines = section(render(WEB, https_port=port), "frontend http")
+    redirect = next(line for line in lines if "redirect" in line)
+    assert f"location https://%[var(txn.host)]{suffix}%[capture.req.uri]" in redirect
+    assert "!{ ssl_fc }" in redirect and f"map({PATHS.https_only_map})" in redirect
+    assert "!{ path_beg /.well-known/acme-challenge/ }" in redirect
+    https_app = Route("api", "api.example.com", policy=RoutePolicy(force_https=True))
+    assert render_https_only_map([WEB, https_app]) == "api.example.com 1\n"
+
+
+def test_forwarded_headers_are_set_by_the_edge_never_passed_from_the_client() -> None:
+    lines = section(render(WEB), "frontend http")
+    for name in (
+        "X-Forwarded-For",
+        "X-Forwarded-Port",
+        "X-Forwarded-Host",
+        "Fly-Client-IP",
+        "Fly-Forwarded-Port",
+        "Fly-Request-Id",
+        "Fly-Region",
+        "X-Request-Id",
+    ):
+        assert any(line.startswith(f"http-request set-header {name} ") for line in lines), name
+    assert "http-request del-header Forwarded" in lines
+    assert "http-response set-header X-Request-Id %[var(txn.request_id)]" in lines
+    # the headers are set before the backend is chosen
+    assert lines.index("http-request del-header Forwarded") < next(
+        i for i, line in enumerate(lines) if line.startswith("use_backend")
+    )

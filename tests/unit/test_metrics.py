@@ -11,8 +11,8 @@ from hangar.control.metrics import BUCKET_S, WINDOW_S, Metrics
 from hangar.control.usage_sampler import sample_usage
 from hangar.dashboard.plots import nice_maximum, traffic_plots, usage_plots
 from hangar.domain.latency import percentile
-from hangar.edge.access_log import EdgeRequest, parse_line
-from hangar.ports import UsageSample
+from hangar.edge.access_log import parse_line
+from hangar.ports import EdgeRequest, UsageSample
 from hangar.runtime.usage import usage_from_stats
 from tests.support.platform import deploy_now, http_config, setup_app
 
@@ -26,8 +26,16 @@ class Clock:
 
 
 def test_the_edges_log_lines_are_read_and_others_ignored():
-    assert parse_line(b"hangar1 web m1 503 12 88\n") == EdgeRequest("web", "m1", 503, 12, 88)
-    for other in (b"Server web/m1 is UP", b"hangar1 web m1 x 1 2", b"hangar1 a b 200 1"):
+    line = b"hangar2 web m1 503 12 88 GET req-1 /a path?with spaces\n"
+    assert parse_line(line) == EdgeRequest(
+        "web", "m1", 503, 12, 88, "GET", "req-1", "/a path?with spaces"
+    )
+    for other in (
+        b"Server web/m1 is UP",
+        b"hangar2 web m1 x 1 2 GET r /",
+        b"hangar2 a b 200 1",
+        b"hangar1 web m1 503 12 88",
+    ):
         assert parse_line(other) is None
 
 

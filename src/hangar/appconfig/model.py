@@ -5,7 +5,14 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from hangar.appconfig.durations import parse_duration
 from hangar.domain.check_syntax import CHECK_PATH, HTTP_METHOD
@@ -75,13 +82,59 @@ class HttpCheck(Section):
         return value.upper()
 
 
+AUTO_STOP = ("off", "stop", "suspend")
+# fly's defaults when [http_service.concurrency] is absent or leaves a limit out.
+SOFT_LIMIT, HARD_LIMIT = 20, 25
+
+
+class Concurrency(Section):
+    """How many connections or requests a machine takes: past soft_limit the edge
+    prefers other machines (and may start one); at hard_limit it sends no more."""
+
+    type: Literal["connections", "requests"] = "connections"
+    soft_limit: int = Field(default=SOFT_LIMIT, ge=1)
+    hard_limit: int = Field(default=HARD_LIMIT, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_limits(cls, data: Any) -> Any:
+        """A limit left out follows the other one, as fly's do."""
+        if isinstance(data, dict):
+            data = dict(data)
+            soft, hard = data.get("soft_limit"), data.get("hard_limit")
+            if hard is None and isinstance(soft, int):
+                data["hard_limit"] = max(HARD_LIMIT, soft)
+            if soft is None and isinstance(hard, int):
+                data["soft_limit"] = min(SOFT_LIMIT, hard)
+        return data
+
+    @model_validator(mode="after")
+    def _hard_not_below_soft(self) -> Concurrency:
+        if self.hard_limit < self.soft_limit:
+            raise ValueError(
+                f"hard_limit ({self.hard_limit}) is below soft_limit ({self.soft_limit}); "
+                "make hard_limit at least soft_limit"
+            )
+        return self
+
+
 class HttpService(Section):
     internal_port: int = Field(default=8080, ge=1, le=65535)
     force_https: bool = False
-    auto_stop_machines: bool | str = False
+    auto_stop_machines: str = "off"  # one of AUTO_STOP; fly's true and false mean stop, off
     auto_start_machines: bool = True
     min_machines_running: int = Field(default=0, ge=0)
+    concurrency: Concurrency = Field(default_factory=Concurrency)
     checks: list[HttpCheck] = Field(default_factory=list)
+
+    @field_validator("auto_stop_machines", mode="before")
+    @classmethod
+    def _auto_stop(cls, value: Any) -> str:
+        if isinstance(value, bool):
+            return "stop" if value else "off"
+        if value in AUTO_STOP:
+            return str(value)
+        raise ValueError('expected "off", "stop" or "suspend" (or true, false)')
 
 
 class Vm(Section):

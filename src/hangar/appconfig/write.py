@@ -7,7 +7,7 @@ from pathlib import Path
 import tomlkit
 
 from hangar.appconfig.durations import format_duration
-from hangar.appconfig.model import AppConfig
+from hangar.appconfig.model import AppConfig, Concurrency
 
 
 def render(config: AppConfig) -> str:
@@ -69,6 +69,8 @@ def _http_service_table(config: AppConfig) -> tomlkit.items.Table:
     table["auto_stop_machines"] = service.auto_stop_machines
     table["auto_start_machines"] = service.auto_start_machines
     table["min_machines_running"] = service.min_machines_running
+    if service.concurrency != Concurrency():
+        table["concurrency"] = service.concurrency.model_dump()
     checks = tomlkit.aot()
     for check in service.checks:
         checks.append(

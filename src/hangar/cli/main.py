@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from typer.exceptions import TyperException
 
-from hangar.cli import apps, auth, config_cmd, machines, orgs, scale, secrets, tokens
+from hangar.cli import apps, auth, certs, config_cmd, machines, orgs, scale, secrets, tokens
 from hangar.cli.context import err
 from hangar.cli.deploy import deploy
 from hangar.cli.launch import launch
@@ -33,6 +33,7 @@ cli.add_typer(secrets.app, name="secrets")
 cli.add_typer(scale.app, name="scale")
 cli.add_typer(tokens.app, name="tokens")
 cli.add_typer(orgs.app, name="orgs")
+cli.add_typer(certs.app, name="certs")
 cli.command()(launch)
 cli.command()(deploy)
 cli.command()(rollback)

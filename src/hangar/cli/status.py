@@ -69,11 +69,12 @@ def logs(
     app: str | None = AppOption,
     machine: str | None = typer.Option(None, "--machine", help="Only this machine"),
     follow: bool = typer.Option(False, "-f", "--follow", help="Keep printing new lines"),
+    edge: bool = typer.Option(False, "--edge", help="Also the edge's line per request"),
     json_: bool = JsonOption,
     api_url: str = ApiUrlOption,
 ) -> None:
     """Show the app's logs, each line tagged with its machine."""
-    for line in client(api_url).logs(resolve_app(app), machine, follow):
+    for line in client(api_url).logs(resolve_app(app), machine, follow, edge=edge):
         if json_:
             print_json(line)
         else:

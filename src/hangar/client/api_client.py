@@ -135,6 +135,9 @@ class HangarClient:
     def deploy_events(self, app: str, deployment_id: str) -> Iterator[Event]:
         return self._events(f"/v1/apps/{app}/deploys/{deployment_id}/events")
 
+    def local_ca(self) -> dict[str, Any]:
+        return self._object("GET", "/v1/certs/ca")
+
     # machines and logs
     def machines(self, app: str) -> list[dict[str, Any]]:
         return self._list("GET", f"/v1/apps/{app}/machines")
@@ -146,9 +149,9 @@ class HangarClient:
             self._json("POST", f"/v1/apps/{app}/machines/{machine_id}/{action}")
 
     def logs(
-        self, app: str, machine: str | None, follow: bool, tail: int = 100
+        self, app: str, machine: str | None, follow: bool, tail: int = 100, edge: bool = False
     ) -> Iterator[dict[str, Any]]:
-        params: dict[str, Any] = {"follow": follow, "tail": tail}
+        params: dict[str, Any] = {"follow": follow, "tail": tail, "edge": edge}
         if machine:
             params["machine"] = machine
         return self._stream(f"/v1/apps/{app}/logs", params=params)

@@ -10,6 +10,7 @@ from functools import partial
 
 from hangar.control.apps import app_machines, find_app
 from hangar.control.platform import Platform
+from hangar.control.platform_log import PlatformLog
 from hangar.errors import HangarError, NotFound
 from hangar.ports import LogLine, LogStream
 from hangar.store.database import Database
@@ -19,20 +20,32 @@ NEW_CONTAINER_LINES = 1000  # a container that appeared while following: all of 
 
 
 def app_logs(
-    platform: Platform, user: User, app: str, machine_id: str | None = None, tail: int = 100
+    platform: Platform,
+    user: User,
+    app: str,
+    machine_id: str | None = None,
+    tail: int = 100,
+    edge: bool = False,
 ) -> list[LogLine]:
-    """The last `tail` lines of every machine and of the platform about them, oldest first."""
+    """The last `tail` lines of every machine and of the platform about them (with
+    `edge`, also the edge's line per request), oldest first."""
     lines = [
         line
         for container_id, mid in _containers(platform.db, user, app, machine_id)
         for line in platform.runtime.logs(container_id, mid, tail=tail)
     ]
-    lines += platform.platform_log.lines(app, machine_id, tail)
+    for kept in _platform_logs(platform, edge):
+        lines += kept.lines(app, machine_id, tail)
     return sorted(lines, key=lambda line: line.timestamp)
 
 
 def follow_logs(
-    platform: Platform, user: User, app: str, machine_id: str | None = None, tail: int = 100
+    platform: Platform,
+    user: User,
+    app: str,
+    machine_id: str | None = None,
+    tail: int = 100,
+    edge: bool = False,
 ) -> LogFollow:
     """The last `tail` lines, then new ones live, until the follow is closed.
 
@@ -43,7 +56,12 @@ def follow_logs(
     def discover() -> list[tuple[str, str]]:
         return _containers(platform.db, user, app, machine_id)
 
-    return LogFollow(platform, _PlatformSource(app, machine_id), discover).start(sources, tail)
+    own = _PlatformSource(app, machine_id, tuple(_platform_logs(platform, edge)))
+    return LogFollow(platform, own, discover).start(sources, tail)
+
+
+def _platform_logs(platform: Platform, edge: bool) -> list[PlatformLog]:
+    return [platform.platform_log, platform.edge_log] if edge else [platform.platform_log]
 
 
 @dataclass(frozen=True)
@@ -52,6 +70,7 @@ class _PlatformSource:
 
     app: str
     machine_id: str | None
+    logs: tuple[PlatformLog, ...]
 
 
 def _containers(
@@ -91,11 +110,10 @@ class LogFollow:
 
     def start(self, sources: list[tuple[str, str]], tail: int) -> LogFollow:
         self._platform.background.hold(self)
-        own_lines = self._platform.platform_log.follow(
-            self._own.app, self._own.machine_id, self._stopped, tail
-        )
-        name = f"logs-{self._own.app}-platform"
-        self._platform.background.start(name, partial(self._pump, own_lines))
+        for kept in self._own.logs:
+            own_lines = kept.follow(self._own.app, self._own.machine_id, self._stopped, tail)
+            name = f"logs-{self._own.app}-platform"
+            self._platform.background.start(name, partial(self._pump, own_lines))
         self._follow_new(sources, tail)
         return self
 

@@ -23,6 +23,13 @@ from hangar.ports import LogLine
 
 PREFIX = "[platform] "
 LINES_PER_APP = 200
+EDGE_PREFIX = "[edge] "
+EDGE_LINES_PER_APP = 1000  # one per request: `hangar logs --edge` shows the latest
+
+
+def edge_access_log() -> PlatformLog:
+    """The edge's lines per app: one per request it served (edge/access_log.py)."""
+    return PlatformLog(EDGE_LINES_PER_APP, EDGE_PREFIX)
 
 
 def timestamp() -> str:
@@ -43,14 +50,18 @@ class _Ring:
 
 
 class PlatformLog:
-    def __init__(self, lines_per_app: int = LINES_PER_APP) -> None:
+    """Lines about each app's machines, written by one part of the platform (its
+    `prefix` says which: the control plane, or the edge's access log)."""
+
+    def __init__(self, lines_per_app: int = LINES_PER_APP, prefix: str = PREFIX) -> None:
         self._rings: dict[str, _Ring] = {}
         self._size = lines_per_app
+        self._prefix = prefix
         self._changed = threading.Condition()
 
     def write(self, app: str, machine_id: str, message: str) -> LogLine:
         """Record what the platform did to a machine."""
-        line = LogLine(machine_id, timestamp(), PREFIX + message)
+        line = LogLine(machine_id, timestamp(), self._prefix + message)
         self.keep(app, [line])
         return line
 

@@ -13,42 +13,44 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+
+from hangar.ports import EdgeRequest
 
 log = logging.getLogger(__name__)
 # What HAProxy writes per request (haproxy.cfg's log-format): backend, server,
-# status, total time in ms, bytes sent.
-LOG_FORMAT = "hangar1 %b %s %ST %Ta %B"
+# status, total time in ms, bytes sent, method, request id, then the path: without
+# the query string, which may hold secrets, and last, so nothing in it can shift
+# the other fields.
+LOG_FORMAT = "hangar2 %b %s %ST %Ta %B %HM %[var(txn.request_id)] %HP"
 MAX_LINE = 2048
-
-
-@dataclass(frozen=True)
-class EdgeRequest:
-    app: str  # the backend: an app, or the edge's own "_not_found"
-    machine: str  # "<NOSRV>" when no machine took it
-    status: int  # -1 when the client went away first
-    duration_ms: int
-    bytes_sent: int
+_FIELDS = 8  # before the path
 
 
 def parse_line(line: bytes) -> EdgeRequest | None:
     """One log line, or None if it is not one of ours."""
-    words = line.decode("utf-8", "replace").split()
-    if len(words) != 6 or words[0] != "hangar1":
+    words = line.decode("utf-8", "replace").rstrip("\n").split(" ", _FIELDS)
+    if len(words) != _FIELDS + 1 or words[0] != "hangar2":
         return None
     try:
-        return EdgeRequest(words[1], words[2], int(words[3]), int(words[4]), int(words[5]))
+        status, duration, sent = int(words[3]), int(words[4]), int(words[5])
     except ValueError:
         return None
+    return EdgeRequest(words[1], words[2], status, duration, sent, words[6], words[7], words[8])
 
 
 class AccessLogReceiver:
     """Reads the edge's datagrams in a thread of its own until closed."""
 
-    def __init__(self, path: Path, on_request: Callable[[EdgeRequest], None]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        on_request: Callable[[EdgeRequest], None],
+        skip: frozenset[str] = frozenset(),
+    ) -> None:
         self._path = path
         self._on_request = on_request
+        self._skip = skip  # backends whose requests are not passed on
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._thread = threading.Thread(target=self._read, name="edge-access-log", daemon=True)
 
@@ -71,7 +73,7 @@ class AccessLogReceiver:
             except OSError:  # closed
                 return
             request = parse_line(line)
-            if request is not None:
+            if request is not None and request.app not in self._skip:
                 try:
                     self._on_request(request)
                 except Exception:

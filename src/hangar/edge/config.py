@@ -9,11 +9,15 @@ from pathlib import Path
 from hangar.domain.check_syntax import CHECK_PATH, HTTP_METHOD
 from hangar.edge.access_log import LOG_FORMAT, MAX_LINE
 from hangar.errors import InvalidInput
-from hangar.ports import CheckSpec, Route
+from hangar.ports import Route, RoutePolicy
 
 NOT_FOUND_BACKEND = "_not_found"  # app names cannot start with "_": no clash
 NOT_FOUND_PAGE = "404.html"  # an lf-file: `%[...]` in it is evaluated per request
-NO_MACHINE_PAGE = "503.http"  # an errorfile: a full HTTP response, headers included
+# An lf-file too: it says "no healthy machine" or "at capacity" by the count of
+# usable servers, through two small maps written beside it (edge/pages.py).
+UNAVAILABLE_PAGE = "503.html"
+# A request that finds every machine at its hard limit waits this long for one.
+QUEUE_TIMEOUT_S = 10.0
 _MAX_SOCKET_PATH = 107  # sun_path is 108 bytes on Linux, with the final NUL
 # Idle keep-alive connections to each machine are kept and reused. Servers added
 # at runtime do not inherit `default-server` in HAProxy 2.6, so every server line
@@ -33,6 +37,21 @@ CHECK_RISE = 2
 CHECK_MAX_INTERVAL_S = 2.0
 CHECK_FAST_INTERVAL_S = 0.5
 
+# The request id a client may send and have kept (else the edge makes one).
+REQUEST_ID = r"^[A-Za-z0-9._:-]{8,128}$"
+ACME_CHALLENGES = "/.well-known/acme-challenge/"  # answered over plain HTTP, always
+# Headers the edge sets on every request; a client's copies are replaced, never
+# passed on. `Forwarded` (RFC 7239) is removed: the X- and Fly- ones say the same.
+FORWARDED_HEADERS = (
+    ("X-Forwarded-For", "%[src]"),
+    ("X-Forwarded-Port", "%[dst_port]"),
+    ("X-Forwarded-Host", "%[req.fhdr(host)]"),
+    ("X-Request-Id", "%[var(txn.request_id)]"),
+    ("Fly-Client-IP", "%[src]"),
+    ("Fly-Forwarded-Port", "%[dst_port]"),
+    ("Fly-Request-Id", "%[var(txn.request_id)]"),
+)
+
 _APP_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _SERVER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 _HOST_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
@@ -50,6 +69,9 @@ class EdgePaths:
     pid_file: Path
     log_file: Path
     access_socket: Path  # the access log's datagrams (edge/access_log.py)
+    https_only_map: Path  # hostnames whose plain HTTP requests are redirected
+    certs_dir: Path  # one PEM per hostname (edge/tls_files.py)
+    crt_list: Path
 
     @classmethod
     def under(cls, state_dir: Path) -> EdgePaths:
@@ -67,7 +89,21 @@ class EdgePaths:
             pid_file=d / "haproxy.pid",
             log_file=d / "haproxy.log",
             access_socket=d / "access.sock",
+            https_only_map=d / "https-only.map",
+            certs_dir=d / "certs",
+            crt_list=d / "certs.list",
         )
+
+
+@dataclass(frozen=True)
+class Listeners:
+    """Where the edge listens: plain HTTP, and HTTPS when it has certificates."""
+
+    host: str
+    http_port: int
+    https_port: int | None = None
+    region: str = "local"  # said to apps in Fly-Region
+    queue_timeout_s: float = QUEUE_TIMEOUT_S
 
 
 def validate_route(route: Route) -> None:
@@ -94,16 +130,22 @@ def render_map(routes: list[Route]) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
-def render_config(routes: list[Route], bind_host: str, bind_port: int, paths: EdgePaths) -> str:
-    """The full haproxy.cfg serving `routes` on bind_host:bind_port."""
+def render_https_only_map(routes: list[Route]) -> str:
+    """The hostnames of apps with force_https, one per line."""
+    ordered = sorted(routes, key=lambda r: r.hostname)
+    return "".join(f"{r.hostname} 1\n" for r in ordered if r.policy.force_https)
+
+
+def render_config(routes: list[Route], listen: Listeners, paths: EdgePaths) -> str:
+    """The full haproxy.cfg serving `routes` where `listen` says."""
     for route in routes:
         validate_route(route)
     parts = [
         _global_section(paths),
-        _defaults_section(paths),
-        _frontend_section(bind_host, bind_port, paths),
+        _defaults_section(listen, paths),
+        _frontend_section(listen, paths),
         _not_found_section(paths),
-        *(_backend_section(r) for r in sorted(routes, key=lambda r: r.app)),
+        *(_backend_section(r, paths) for r in sorted(routes, key=lambda r: r.app)),
     ]
     return "\n".join(parts)
 
@@ -115,11 +157,15 @@ def _global_section(paths: EdgePaths) -> str:
         f"    stats socket {paths.stats_socket} mode 600 level admin expose-fd listeners\n"
         "    stats timeout 30s\n"
         "    hard-stop-after 60s\n"
+        # A request's line and headers must fit in bufsize less maxrewrite (15 KiB);
+        # a bigger one gets HAProxy's 400 and never reaches a machine.
+        "    tune.bufsize 16384\n"
+        "    tune.maxrewrite 1024\n"
         f"    log {paths.access_socket} len {MAX_LINE} format raw local0 info\n"
     )
 
 
-def _defaults_section(paths: EdgePaths) -> str:
+def _defaults_section(listen: Listeners, paths: EdgePaths) -> str:
     return (
         "defaults\n"
         "    mode http\n"
@@ -134,24 +180,65 @@ def _defaults_section(paths: EdgePaths) -> str:
         "    option redispatch 1\n"
         "    retries 3\n"
         "    retry-on conn-failure empty-response response-timeout\n"
-        f"    errorfile 503 {paths.pages_dir / NO_MACHINE_PAGE}\n"
+        f"    timeout queue {_ms(listen.queue_timeout_s)}\n"
     )
 
 
-def _frontend_section(bind_host: str, bind_port: int, paths: EdgePaths) -> str:
+def _frontend_section(listen: Listeners, paths: EdgePaths) -> str:
     return (
         "frontend http\n"
-        f"    bind {bind_host}:{bind_port}\n"
+        f"    bind {listen.host}:{listen.http_port}\n"
+        + _https_bind(listen, paths)
         # One Host, naming one host: a list ("evil, app") or a second Host is refused,
         # so no request reaches an app under another name (req.hdr splits at commas).
-        "    http-request deny deny_status 400 if { req.fhdr_cnt(host) gt 1 }\n"
+        + "    http-request deny deny_status 400 if { req.fhdr_cnt(host) gt 1 }\n"
         "    http-request deny deny_status 400 if { req.fhdr(host) -m sub , }\n"
         "    http-request set-var(txn.host)"
         " req.fhdr(host),host_only,lower,regsub([^a-z0-9.-],_,g)\n"
-        f"    http-request disable-l7-retry unless {{ method {IDEMPOTENT_METHODS} }}\n"
+        + _https_redirect(listen, paths)
+        + _forwarded_headers(listen)
+        + f"    http-request disable-l7-retry unless {{ method {IDEMPOTENT_METHODS} }}\n"
         f"    use_backend %[var(txn.host),map({paths.host_map})]\n"
         f"    default_backend {NOT_FOUND_BACKEND}\n"
     )
+
+
+def _https_bind(listen: Listeners, paths: EdgePaths) -> str:
+    if listen.https_port is None:
+        return ""
+    return (
+        f"    bind {listen.host}:{listen.https_port} ssl crt-list {paths.crt_list}"
+        " alpn h2,http/1.1 ssl-min-ver TLSv1.2\n"
+    )
+
+
+def _https_redirect(listen: Listeners, paths: EdgePaths) -> str:
+    """force_https: plain HTTP gets a 301 to the same URL over HTTPS (not ACME's
+    challenges, which must be answered over HTTP)."""
+    if listen.https_port is None:
+        return ""
+    port = "" if listen.https_port == 443 else f":{listen.https_port}"
+    return (
+        f"    http-request redirect code 301 location https://%[var(txn.host)]{port}"
+        f"%[capture.req.uri] if !{{ ssl_fc }} {{ var(txn.host),map({paths.https_only_map})"
+        f" -m found }} !{{ path_beg {ACME_CHALLENGES} }}\n"
+    )
+
+
+def _forwarded_headers(listen: Listeners) -> str:
+    lines = [
+        "    http-request set-var(txn.request_id) req.fhdr(x-request-id)"
+        " if { req.fhdr_cnt(x-request-id) eq 1 }"
+        f" {{ req.fhdr(x-request-id) -m reg {REQUEST_ID} }}\n",
+        "    http-request set-var(txn.request_id) uuid() unless { var(txn.request_id) -m found }\n",
+        "    http-request del-header Forwarded\n",
+        "    http-request set-header X-Forwarded-Proto https if { ssl_fc }\n",
+        "    http-request set-header X-Forwarded-Proto http unless { ssl_fc }\n",
+        *(f"    http-request set-header {name} {value}\n" for name, value in FORWARDED_HEADERS),
+        f"    http-request set-header Fly-Region {listen.region}\n",
+        "    http-response set-header X-Request-Id %[var(txn.request_id)]\n",
+    ]
+    return "".join(lines)
 
 
 def _not_found_section(paths: EdgePaths) -> str:
@@ -163,10 +250,15 @@ def _not_found_section(paths: EdgePaths) -> str:
     )
 
 
-def _backend_section(route: Route) -> str:
-    servers = "".join(f"    {server_line(b.name, b.port, route.check)}\n" for b in route.backends)
+def _backend_section(route: Route, paths: EdgePaths) -> str:
+    servers = "".join(f"    {server_line(b.name, b.port, route.policy)}\n" for b in route.backends)
     checks = _check_lines(route)
-    return f"backend {route.app}\n    balance roundrobin\n{checks}{servers}"
+    # In each backend: HAProxy 2.6 crashes on an lf-file http-error in defaults.
+    unavailable = (
+        '    http-error status 503 content-type "text/html; charset=utf-8"'
+        f" hdr Cache-Control no-store lf-file {paths.pages_dir / UNAVAILABLE_PAGE}\n"
+    )
+    return f"backend {route.app}\n    balance leastconn\n{unavailable}{checks}{servers}"
 
 
 def _check_lines(route: Route) -> str:
@@ -184,19 +276,24 @@ def _check_lines(route: Route) -> str:
     return lines
 
 
-def server_line(name: str, port: int, check: CheckSpec | None) -> str:
+def server_line(name: str, port: int, policy: RoutePolicy) -> str:
     """The `server` line for one machine, as in the config file."""
-    return f"server {name} 127.0.0.1:{port} {server_options(check)}"
+    return f"server {name} 127.0.0.1:{port} {server_options(policy)}"
 
 
-def server_options(check: CheckSpec | None) -> str:
-    """What every server of an app carries: the connection pool and the app's check."""
+def server_options(policy: RoutePolicy) -> str:
+    """What every server of an app carries: the connection pool, the app's hard
+    limit and its check."""
+    options = SERVER_OPTIONS
+    if policy.hard_limit is not None:
+        options += f" maxconn {policy.hard_limit}"
+    check = policy.check
     if check is None:
-        return SERVER_OPTIONS
+        return options
     every = min(check.interval_s, CHECK_MAX_INTERVAL_S)
     fast = min(every, CHECK_FAST_INTERVAL_S)
     return (
-        f"{SERVER_OPTIONS} check inter {_ms(every)} fastinter {_ms(fast)}"
+        f"{options} check inter {_ms(every)} fastinter {_ms(fast)}"
         f" fall {CHECK_FALL} rise {CHECK_RISE}"
     )
 

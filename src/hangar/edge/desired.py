@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from hangar.edge.config import validate_route
 from hangar.edge.runtime_api import ServerStat
-from hangar.ports import Backend, CheckSpec, Route
+from hangar.ports import Backend, Route, RoutePolicy
 
 
 @dataclass
@@ -14,7 +14,7 @@ class _App:
     hostname: str
     servers: dict[str, Backend] = field(default_factory=dict)
     parked: set[str] = field(default_factory=set)  # drained or in maintenance
-    check: CheckSpec | None = None
+    policy: RoutePolicy = field(default_factory=RoutePolicy)
 
 
 class DesiredRoutes:
@@ -29,7 +29,7 @@ class DesiredRoutes:
         for route in routes:
             validate_route(route)
             servers = {b.name: b for b in route.backends}
-            desired._apps[route.app] = _App(route.hostname, servers, check=route.check)
+            desired._apps[route.app] = _App(route.hostname, servers, policy=route.policy)
         return desired
 
     def has_app(self, app: str) -> bool:
@@ -50,18 +50,19 @@ class DesiredRoutes:
         entry = self._apps.get(app)
         return entry is not None and name in entry.parked
 
-    def add(self, app: str, backend: Backend, check: CheckSpec | None) -> bool:
+    def add(self, app: str, backend: Backend, policy: RoutePolicy) -> bool:
         """Route to `backend` (replacing a parked or older one of the same name) and
-        check every machine of the app with `check`; True if the check changed."""
+        treat every machine of the app by `policy`; True if the policy changed."""
         entry = self._apps[app]
-        validate_route(Route(app, entry.hostname, (backend,), check))
+        validate_route(Route(app, entry.hostname, (backend,), policy))
         entry.servers[backend.name] = backend
         entry.parked.discard(backend.name)
-        changed, entry.check = entry.check != check, check
+        changed, entry.policy = entry.policy != policy, policy
         return changed
 
-    def checks(self) -> dict[str, CheckSpec | None]:
-        return {app: entry.check for app, entry in self._apps.items()}
+    def policies(self) -> dict[str, RoutePolicy]:
+        """Each app's policy: a change needs a reload."""
+        return {app: entry.policy for app, entry in self._apps.items()}
 
     def park(self, app: str, name: str) -> None:
         """Keep `name` known but out of the config: no new requests after a reload."""
@@ -81,7 +82,7 @@ class DesiredRoutes:
                 app,
                 e.hostname,
                 tuple(b for n, b in e.servers.items() if n not in e.parked),
-                e.check,
+                e.policy,
             )
             for app, e in self._apps.items()
         ]

@@ -9,8 +9,11 @@ from pathlib import Path
 
 from hangar.edge.config import (
     NOT_FOUND_BACKEND,
+    QUEUE_TIMEOUT_S,
     EdgePaths,
+    Listeners,
     render_config,
+    render_https_only_map,
     render_map,
     server_options,
     validate_route,
@@ -20,8 +23,9 @@ from hangar.edge.files import write_atomic
 from hangar.edge.pages import write_pages
 from hangar.edge.process import HAProxyProcess
 from hangar.edge.runtime_api import RuntimeAPI, ServerState
+from hangar.edge.tls_files import CertificateFiles, CertificateIssuer
 from hangar.errors import EdgeFailure
-from hangar.ports import Backend, CheckSpec, Route
+from hangar.ports import Backend, Route, RoutePolicy
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +47,24 @@ class HAProxyEdge:
         http_port: int = 80,
         domain: str = "localhost",
         haproxy_bin: str = "haproxy",
+        https_port: int | None = None,
+        issuer: CertificateIssuer | None = None,
+        queue_timeout_s: float = QUEUE_TIMEOUT_S,
     ) -> None:
+        """HTTPS is served on `https_port` with certificates from `issuer`, if both given."""
         self.paths = EdgePaths.under(state_dir)
         self.http_host = http_host
         self.http_port = http_port
         self.domain = domain
+        tls = https_port is not None and issuer is not None
+        self.listen = Listeners(
+            http_host, http_port, https_port if tls else None, queue_timeout_s=queue_timeout_s
+        )
+        self._certificates = (
+            CertificateFiles(self.paths.certs_dir, self.paths.crt_list, issuer, domain)
+            if issuer is not None and tls
+            else None
+        )
         self._process = HAProxyProcess(haproxy_bin, self.paths)
         self._desired = DesiredRoutes()
         self._lock = threading.RLock()
@@ -81,29 +98,30 @@ class HAProxyEdge:
     def sync(self, routes: list[Route]) -> None:
         """Serve exactly `routes`; reload hitlessly only if the running worker differs."""
         with self._lock:
-            checks = self._desired.checks()
+            policies = self._desired.policies()
             self._desired = DesiredRoutes.from_routes(routes)
             if not self.running:
                 self.start()
-            checks_changed = checks != self._desired.checks()
-            if self._stale or checks_changed or not self._worker_matches():
+            policies_changed = policies != self._desired.policies()
+            if self._stale or policies_changed or not self._worker_matches():
                 self._reload()
             else:
                 self._write_files()
 
-    def add_backend(self, app: str, backend: Backend, check: CheckSpec | None) -> None:
+    def add_backend(self, app: str, backend: Backend, policy: RoutePolicy | None) -> None:
         """Route `app` to `backend` too: `add server` + `enable server`, no reload
-        unless the app is new or its check changed (a new backend section)."""
+        unless the app is new or its policy changed (a new backend section)."""
+        policy = policy or RoutePolicy()
         with self._lock:
             if not self._desired.has_app(app):
-                self._add_app(app, backend, check)
+                self._add_app(app, backend, policy)
                 return
-            if self._desired.add(app, backend, check):  # validates before touching HAProxy
+            if self._desired.add(app, backend, policy):  # validates before touching HAProxy
                 self._reload_if_running()
                 return
             self._write_files()
             if self.running:
-                _ensure_server(self._process.stats, app, backend, check)
+                _ensure_server(self._process.stats, app, backend, policy)
 
     def drain_backend(self, app: str, name: str, timeout_s: float) -> None:
         """No new requests to `name`; wait for in-flight ones (or timeout), then maint."""
@@ -134,11 +152,20 @@ class HAProxyEdge:
             self._desired.remove_app(app)
             self._reload_if_running()
 
-    def _add_app(self, app: str, backend: Backend, check: CheckSpec | None) -> None:
+    def refresh_certificates(self) -> None:
+        """Renew the certificates that are due, and reload if any was."""
+        with self._lock:
+            if self._certificates is None:
+                return
+            hostnames = [route.hostname for route in self._desired.routes()]
+            if self._certificates.write(hostnames):
+                self._reload_if_running()
+
+    def _add_app(self, app: str, backend: Backend, policy: RoutePolicy) -> None:
         hostname = f"{app}.{self.domain}"
-        validate_route(Route(app, hostname, (backend,), check))
+        validate_route(Route(app, hostname, (backend,), policy))
         self._desired.add_app(app, hostname)
-        self._desired.add(app, backend, check)
+        self._desired.add(app, backend, policy)
         self._reload_if_running()
 
     def _reload_if_running(self) -> None:
@@ -154,9 +181,12 @@ class HAProxyEdge:
 
     def _write_files(self, check: bool = False) -> None:
         routes = self._desired.routes()
-        config = render_config(routes, self.http_host, self.http_port, self.paths)
+        config = render_config(routes, self.listen, self.paths)
         write_pages(self.paths.pages_dir)
         write_atomic(self.paths.host_map, render_map(routes))
+        write_atomic(self.paths.https_only_map, render_https_only_map(routes))
+        if self._certificates is not None:
+            self._certificates.write(r.hostname for r in routes)
         if check:
             self._process.check(config)
         write_atomic(self.paths.config, config)
@@ -204,15 +234,15 @@ class HAProxyEdge:
         return [self._process.worker(pid) for pid in old]
 
 
-def _ensure_server(api: RuntimeAPI, app: str, backend: Backend, check: CheckSpec | None) -> None:
+def _ensure_server(api: RuntimeAPI, app: str, backend: Backend, policy: RoutePolicy) -> None:
     """Make `backend` a ready server of `app` in the worker behind `api`."""
     current = api.server(app, backend.name)
     if current is not None and current.addr != f"127.0.0.1:{backend.port}":
         _remove_server(api, app, backend.name)
         current = None
     if current is None:
-        api.add_server(app, backend.name, backend.port, server_options(check))
-        if check is not None:
+        api.add_server(app, backend.name, backend.port, server_options(policy))
+        if policy.check is not None:
             api.enable_health(app, backend.name)
         api.enable_server(app, backend.name)
     else:

@@ -52,12 +52,15 @@ def logs(
     machine: str | None = None,
     follow: bool = False,
     tail: int = 100,
+    edge: bool = False,
     user: User = Depends(current_user),
     p: Platform = Depends(platform),
 ) -> StreamingResponse:
+    """The app's log lines; `edge` adds the edge's line per request."""
     if not follow:
-        return ndjson(_line_json(line) for line in app_logs(p, user, name, machine, tail))
-    live = follow_logs(p, user, name, machine, tail)
+        lines = app_logs(p, user, name, machine, tail, edge)
+        return ndjson(_line_json(line) for line in lines)
+    live = follow_logs(p, user, name, machine, tail, edge)
     return ndjson((_line_json(line) if line else None for line in live), on_end=live.close)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from hangar.appconfig.model import AppConfig
 from hangar.control.events import EventLog
 from hangar.control.machines.smoke import MachineExited, SmokeWatch, exit_status, watch
-from hangar.control.machines.specs import container_spec, edge_check, health_checks
+from hangar.control.machines.specs import container_spec, edge_policy, health_checks
 from hangar.control.platform import Platform
 from hangar.domain.states import CheckStatus, MachineState
 from hangar.errors import HangarError, HealthCheckFailed, NotFound
@@ -176,7 +176,7 @@ class MachineOps:
     def route_in(self, config: AppConfig, machine_id: str) -> None:
         backend = backend_of(self.machine(machine_id))
         if backend is not None:
-            self.platform.edge.add_backend(config.app, backend, edge_check(config))
+            self.platform.edge.add_backend(config.app, backend, edge_policy(config))
         self.events.emit("machine", f"Machine {machine_id} is healthy and serving")
 
     def take_down(self, app: str, machine: Machine, config: AppConfig) -> None:
@@ -229,7 +229,7 @@ class MachineOps:
     def _add_backend(self, config: AppConfig, machine_id: str, info: ContainerInfo) -> None:
         if info.host_port is not None:
             backend = Backend(backend_name(machine_id, info.container_id), info.host_port)
-            self.platform.edge.add_backend(config.app, backend, edge_check(config))
+            self.platform.edge.add_backend(config.app, backend, edge_policy(config))
 
     def retire(
         self, app: str, machine_id: str, container_id: str, config: AppConfig, which: str = "old"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hangar.appconfig.model import AppConfig
 from hangar.domain.restart_policy import RestartPolicy
 from hangar.domain.vm_sizes import VmResources, resources
-from hangar.ports import CheckSpec, ContainerSpec
+from hangar.ports import CheckSpec, ContainerSpec, RoutePolicy
 
 
 def container_spec(
@@ -76,6 +76,14 @@ def health_checks(config: AppConfig) -> list[CheckSpec]:
         )
         for check in service.checks
     ]
+
+
+def edge_policy(config: AppConfig) -> RoutePolicy:
+    """How the edge treats the app's machines: its check, force_https, hard limit."""
+    service = config.http_service
+    if service is None:
+        return RoutePolicy(edge_check(config))
+    return RoutePolicy(edge_check(config), service.force_https, service.concurrency.hard_limit)
 
 
 def edge_check(config: AppConfig) -> CheckSpec | None:

@@ -23,6 +23,7 @@ def destroy_app(platform: Platform, user: User, name: str) -> None:
 def _remove_everything(platform: Platform, user: User, name: str, images: set[str]) -> None:
     platform.edge.remove_app(name)
     platform.platform_log.forget(name)
+    platform.edge_log.forget(name)
     platform.activities.forget(name)
     platform.metrics.forget(name)
     for container in platform.runtime.list_managed(app=name):

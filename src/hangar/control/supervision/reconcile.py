@@ -7,15 +7,16 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hangar.appconfig.model import AppConfig
 from hangar.appconfig.stored import from_stored
 from hangar.control import leases
 from hangar.control.machines.lifecycle import MachineOps, Target, backend_of
-from hangar.control.machines.specs import edge_check
+from hangar.control.machines.specs import edge_policy
 from hangar.control.platform import Platform
 from hangar.control.uploads import clear_build_contexts, sweep_expired
 from hangar.domain.states import MachineState, ReleaseStatus
 from hangar.errors import HangarError
-from hangar.ports import CheckSpec, Route
+from hangar.ports import Route, RoutePolicy
 from hangar.store.database import Database
 from hangar.store.models import App, Machine, Release
 
@@ -48,20 +49,22 @@ def desired_routes(platform: Platform) -> list[Route]:
                 )
             )
             backends = tuple(b for m in machines if (b := backend_of(m)) is not None)
-            check = _newest_check(session, app, machines)
-            routes.append(Route(app.name, platform.settings.hostname(app.name), backends, check))
+            config = _newest_config(session, app, machines)
+            policy = edge_policy(config) if config else RoutePolicy()
+            hostname = platform.settings.hostname(app.name)
+            routes.append(Route(app.name, hostname, backends, policy))
         return routes
 
 
-def _newest_check(session: Session, app: App, machines: list[Machine]) -> CheckSpec | None:
-    """The edge check of the newest release the app's machines run."""
+def _newest_config(session: Session, app: App, machines: list[Machine]) -> AppConfig | None:
+    """The config of the newest release the app's machines run."""
     if not machines:
         return None
     version = max(m.release_version for m in machines)
     release = session.scalar(
         select(Release).where(Release.app_id == app.id, Release.version == version)
     )
-    return edge_check(from_stored(release.config)) if release else None
+    return from_stored(release.config) if release else None
 
 
 def _interrupt_running_releases(db: Database) -> None:

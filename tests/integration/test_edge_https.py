@@ -1,0 +1,181 @@
+"""The edge over HTTPS with the server's own CA, its redirect and the headers it
+sets, against the real HAProxy and tiny backends on 127.0.0.1."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import ssl
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from hangar.edge import HAProxyEdge
+from hangar.edge.local_ca import LocalCA
+from hangar.ports import Route, RoutePolicy
+from tests.support.backends import NamedServer, free_port
+
+HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
+pytestmark = pytest.mark.haproxy
+
+
+@pytest.fixture
+def ca(tmp_path) -> LocalCA:
+    return LocalCA(tmp_path / "ca")
+
+
+@pytest.fixture
+def edge(tmp_path, ca) -> Iterator[HAProxyEdge]:
+    if not os.access(HAPROXY, os.X_OK):
+        pytest.skip("needs HAProxy")
+    edge = HAProxyEdge(
+        tmp_path / "edge",
+        http_port=free_port(),
+        https_port=free_port(),
+        haproxy_bin=HAPROXY,
+        issuer=ca,
+    )
+    yield edge
+    edge.stop()
+
+
+@pytest.fixture
+def machine() -> Iterator[NamedServer]:
+    server = NamedServer("m1")
+    yield server
+    server.close()
+
+
+def trusting(ca: LocalCA, **more) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=str(ca.cert_path))
+    for name, value in more.items():
+        setattr(context, name, value)
+    return context
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+
+def https_get(edge, context, host, path="/", headers=None) -> Answer:
+    port = edge.listen.https_port
+    conn = http.client.HTTPSConnection(host, port, context=context, timeout=10)
+    conn.sock = context.wrap_socket(
+        socket.create_connection(("127.0.0.1", port), timeout=10), server_hostname=host
+    )
+    return _ask(conn, host, path, headers)
+
+
+def http_get(edge, host, path="/", headers=None) -> Answer:
+    conn = http.client.HTTPConnection("127.0.0.1", edge.http_port, timeout=10)
+    return _ask(conn, host, path, headers)
+
+
+def _ask(conn: http.client.HTTPConnection, host, path, headers) -> Answer:
+    try:
+        conn.request("GET", path, headers={"Host": host, **(headers or {})})
+        response = conn.getresponse()
+        return Answer(response.status, response.headers, response.read())
+    finally:
+        conn.close()
+
+
+def test_each_app_is_served_over_https_with_a_certificate_for_its_name(edge, ca, machine):
+    edge.sync([Route("web", "web.localhost")])
+    edge.add_backend("web", machine.backend, None)
+    other = NamedServer("m2")
+    edge.add_backend("api", other.backend, None)  # a new app: its own certificate
+    context = trusting(ca)
+    context.set_alpn_protocols(["http/1.1"])
+    for host, name in (("web.localhost", b"m1"), ("api.localhost", b"m2")):
+        answer = https_get(edge, context, host)  # verified against the CA, for this name
+        assert (answer.status, answer.body) == (200, name)
+    assert (ca.key_path.stat().st_mode & 0o777) == 0o600
+    assert {p.name for p in edge.paths.certs_dir.glob("*.pem")} == {
+        "localhost.pem",
+        "web.localhost.pem",
+        "api.localhost.pem",
+    }
+    other.close()
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1:DeprecationWarning")
+def test_tls_is_1_2_or_newer_and_h2_is_offered(edge, ca, machine):
+    edge.sync([Route("web", "web.localhost")])
+    edge.add_backend("web", machine.backend, None)
+    context = trusting(ca)
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    port = edge.listen.https_port
+    with (
+        socket.create_connection(("127.0.0.1", port)) as raw,
+        context.wrap_socket(raw, server_hostname="web.localhost") as tls,
+    ):
+        assert tls.selected_alpn_protocol() == "h2"
+        assert tls.version() in ("TLSv1.2", "TLSv1.3")
+    old = trusting(ca, minimum_version=ssl.TLSVersion.TLSv1, maximum_version=ssl.TLSVersion.TLSv1_1)
+    old.set_ciphers("ALL:@SECLEVEL=0")
+    with socket.create_connection(("127.0.0.1", port)) as raw, pytest.raises(ssl.SSLError):
+        old.wrap_socket(raw, server_hostname="web.localhost")
+
+
+def test_force_https_redirects_plain_http_but_not_acme_challenges(edge, machine):
+    https_only = RoutePolicy(force_https=True)
+    edge.sync([Route("web", "web.localhost", policy=https_only), Route("api", "api.localhost")])
+    edge.add_backend("web", machine.backend, https_only)
+    edge.add_backend("api", machine.backend, None)
+    moved = http_get(edge, "web.localhost:8080", "/a/b?c=1")
+    assert moved.status == 301
+    port = edge.listen.https_port
+    assert moved.headers["Location"] == f"https://web.localhost:{port}/a/b?c=1"
+    challenge = http_get(edge, "web.localhost", "/.well-known/acme-challenge/token")
+    assert (challenge.status, challenge.body) == (200, b"m1")
+    assert http_get(edge, "api.localhost").status == 200  # an app without force_https
+
+
+def test_the_edge_sets_forwarded_headers_and_replaces_the_clients_copies(edge, ca, machine):
+    edge.sync([Route("web", "web.localhost")])
+    edge.add_backend("web", machine.backend, None)
+    forged = {
+        "X-Forwarded-For": "6.6.6.6",
+        "X-Forwarded-Proto": "https",
+        "Fly-Client-IP": "6.6.6.6",
+        "Fly-Region": "evil",
+        "Forwarded": "for=6.6.6.6",
+        "X-Request-Id": "no spaces allowed",
+    }
+    answer = http_get(edge, "web.localhost", "/headers", forged)
+    seen = json.loads(answer.body)
+    assert seen["x-forwarded-for"] == ["127.0.0.1"]
+    assert seen["fly-client-ip"] == ["127.0.0.1"]
+    assert seen["x-forwarded-proto"] == ["http"]
+    assert seen["x-forwarded-port"] == seen["fly-forwarded-port"] == [str(edge.http_port)]
+    assert seen["x-forwarded-host"] == ["web.localhost"]
+    assert seen["fly-region"] == ["local"]
+    assert "forwarded" not in seen
+    made = seen["x-request-id"][0]
+    assert made != forged["X-Request-Id"] and seen["fly-request-id"] == [made]
+    assert answer.headers["X-Request-Id"] == made
+
+    kept = https_get(
+        edge, trusting(ca), "web.localhost", "/headers", {"X-Request-Id": "req-1234abcd"}
+    )
+    seen = json.loads(kept.body)
+    assert seen["x-request-id"] == ["req-1234abcd"]
+    assert seen["x-forwarded-proto"] == ["https"]
+    assert kept.headers["X-Request-Id"] == "req-1234abcd"
+
+
+def test_a_header_over_the_limit_gets_400_at_the_edge(edge, machine):
+    edge.sync([Route("web", "web.localhost")])
+    edge.add_backend("web", machine.backend, None)
+    fits = http_get(edge, "web.localhost", "/", {"X-Big": "a" * 14_000})
+    assert (fits.status, fits.body) == (200, b"m1")
+    too_big = http_get(edge, "web.localhost", "/", {"X-Big": "a" * 16_384})
+    assert too_big.status == 400 and b"m1" not in too_big.body
