@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -186,6 +187,12 @@ class EdgeRequest:
 
 
 @dataclass(frozen=True)
+class CertificateState:
+    issuer: str
+    not_after: datetime
+
+
+@dataclass(frozen=True)
 class RoutePolicy:
     """How the edge treats an app's machines, as its release's fly.toml says."""
 
@@ -202,6 +209,11 @@ class Route:
     hostname: str
     backends: tuple[Backend, ...] = ()
     policy: RoutePolicy = RoutePolicy()
+    domains: tuple[str, ...] = ()  # the users' own names for the app, routed too
+
+    @property
+    def hostnames(self) -> tuple[str, ...]:
+        return (self.hostname, *self.domains)
 
     @property
     def check(self) -> CheckSpec | None:
@@ -231,6 +243,18 @@ class Edge(Protocol):
         ...
 
     def remove_app(self, app: str) -> None: ...
+
+    def set_domains(self, app: str, domains: tuple[str, ...]) -> None:
+        """Route these names (besides APP.<domain>) to `app`, with their certificates."""
+        ...
+
+    def certificate(self, hostname: str) -> CertificateState | None:
+        """The certificate the edge serves for `hostname`, if it serves HTTPS and has one."""
+        ...
+
+    def refresh_certificates(self) -> None:
+        """Obtain the missing certificates and renew those that are due."""
+        ...
 
 
 @dataclass(frozen=True)

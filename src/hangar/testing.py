@@ -12,6 +12,7 @@ from pathlib import Path
 from hangar.errors import BuildFailed, HealthCheckFailed, NotFound, RuntimeFailure
 from hangar.ports import (
     Backend,
+    CertificateState,
     CheckSpec,
     ContainerInfo,
     ContainerSpec,
@@ -194,6 +195,7 @@ class FakeEdge:
     servers: dict[str, dict[str, int]] = field(default_factory=dict)
     journal: list[str] = field(default_factory=list)
     policies: dict[str, RoutePolicy] = field(default_factory=dict)
+    domains: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def checks(self) -> dict[str, CheckSpec | None]:
@@ -209,6 +211,7 @@ class FakeEdge:
     def sync(self, routes: list[Route]) -> None:
         self.servers = {r.app: {b.name: b.port for b in r.backends} for r in routes}
         self.policies = {r.app: r.policy for r in routes}
+        self.domains = {r.app: r.domains for r in routes if r.domains}
 
     def add_backend(self, app: str, backend: Backend, policy: RoutePolicy | None) -> None:
         if app not in self.servers:
@@ -226,6 +229,16 @@ class FakeEdge:
 
     def remove_app(self, app: str) -> None:
         self.servers.pop(app, None)
+        self.domains.pop(app, None)
+
+    def set_domains(self, app: str, domains: tuple[str, ...]) -> None:
+        self.domains[app] = domains
+
+    def certificate(self, hostname: str) -> CertificateState | None:
+        return None  # the fake serves plain HTTP
+
+    def refresh_certificates(self) -> None:
+        self.journal.append("refresh certificates")
 
 
 def _machine_of(backend_name: str) -> str:

@@ -79,3 +79,19 @@ def test_logs_edge_shows_each_request_with_its_machine_and_request_id(cli, serve
     assert "[edge] GET /edge-probe 404 " in line  # the path, never the query string
     assert line.split()[2] in machines  # date, time, machine id, message
     assert "probe-0001abcd" not in cli.ok("logs", "-a", name).stdout
+
+
+def test_certs_add_routes_an_own_domain_over_https_and_remove_ends_it(cli, server, deployed):
+    name, _ = deployed
+    added = cli.ok("certs", "add", "shop.example.test", "-a", name).stdout
+    assert f"CNAME shop.example.test -> {name}.localhost" in added
+    shown = cli.ok("certs", "show", "shop.example.test", "-a", name).stdout
+    assert "issued" in shown and "by local CA" in shown
+    assert server.get_https(name, host="shop.example.test").status_code == 200
+    listed = json.loads(cli.ok("certs", "list", "-a", name, "--json").stdout)
+    assert [d["hostname"] for d in listed] == ["shop.example.test"]
+    refused = cli("certs", "add", "x.localhost", "-a", name)
+    assert refused.returncode != 0 and "platform's own domain" in refused.stderr
+    cli.ok("certs", "remove", "shop.example.test", "-a", name, "--yes")
+    gone = server.get(name, headers={"Host": "shop.example.test"})
+    assert gone.status_code == 404

@@ -179,3 +179,19 @@ def test_a_header_over_the_limit_gets_400_at_the_edge(edge, machine):
     assert (fits.status, fits.body) == (200, b"m1")
     too_big = http_get(edge, "web.localhost", "/", {"X-Big": "a" * 16_384})
     assert too_big.status == 400 and b"m1" not in too_big.body
+
+
+def test_an_apps_own_domain_is_routed_with_a_certificate_of_its_own(edge, ca, machine):
+    edge.sync([])
+    edge.set_domains("web", ("shop.example.test",))  # before the app's first machine
+    edge.add_backend("web", machine.backend, None)
+    answer = https_get(edge, trusting(ca), "shop.example.test")  # verified for this name
+    assert (answer.status, answer.body) == (200, b"m1")
+    state = edge.certificate("shop.example.test")
+    assert state is not None and state.issuer == "local CA"
+    edge.set_domains("web", ("shop.example.test", "www.example.test"))
+    assert https_get(edge, trusting(ca), "www.example.test").status == 200
+    edge.set_domains("web", ())
+    assert http_get(edge, "shop.example.test").status == 404
+    assert edge.certificate("shop.example.test") is None
+    assert http_get(edge, "web.localhost").status == 200

@@ -21,16 +21,17 @@ from hangar.control.accounts import signup
 from hangar.control.apps import create_app
 from hangar.control.orgs import create_org
 from hangar.control.platform import Platform
-from hangar.store.models import Token, User
+from hangar.store.models import Domain, Token, User
 
 PUBLIC = {("POST", "/v1/auth/signup"), ("POST", "/v1/auth/login")}
 OWNER, STRANGER = "owner@example.com", "stranger@example.com"
 OWNER_SECRET = "OWNER_ONLY_SECRET_NAME"
 WEB_LISTED = '"name":"web"'  # web in a listing of apps
+WEB_DOMAIN = "shop.example.com"  # web's own domain
 OTHER_ORG = "team"  # another org of the owner's: web is not in it
 # What each identity must never see: the owner's tokens are theirs, so its email is theirs.
 FOREIGN = {
-    "another user": (OWNER, OWNER_SECRET),
+    "another user": (OWNER, OWNER_SECRET, WEB_DOMAIN),
     "deploy token of another app": (OWNER_SECRET,),
     "deploy token of web": (),
     "org token of another org": (OWNER_SECRET, WEB_LISTED),
@@ -45,6 +46,7 @@ PATH_VALUES = {
     "token_id": "1",
     "org": "owner",
     "email": OWNER,
+    "hostname": WEB_DOMAIN,
 }
 
 
@@ -76,6 +78,7 @@ def prepare(platform: Platform) -> None:
         create_org(session, owner, OTHER_ORG)
         web, _ = (create_app(session, owner, name) for name in ("web", "api"))
         platform.secrets.set(session, web, {OWNER_SECRET: "value-1"})
+        session.add(Domain(app_id=web.id, hostname=WEB_DOMAIN))
 
 
 def identities(platform: Platform) -> dict[str, Callable[[], str | None]]:

@@ -39,9 +39,11 @@ class RunningServer:
         """The server's own CA, which signs the edge's certificates."""
         return self.data_dir / "ca" / "ca.crt"
 
-    def get_https(self, app: str, path: str = "/", timeout: float = 10.0) -> httpx.Response:
-        """A request over HTTPS to APP.localhost, trusting the server's CA only."""
-        host = f"{app}.localhost"
+    def get_https(
+        self, app: str, path: str = "/", timeout: float = 10.0, host: str | None = None
+    ) -> httpx.Response:
+        """A request over HTTPS to APP.localhost (or `host`), trusting the server's CA only."""
+        host = host or f"{app}.localhost"
         trusting = ssl.create_default_context(cafile=str(self.ca_file))
         with httpx.Client(verify=trusting, timeout=timeout) as client:
             return client.get(

@@ -11,7 +11,18 @@ from fastapi import FastAPI
 from hangar.api.body_limit import BodyLimit
 from hangar.api.errors import install_error_handlers
 from hangar.api.host_check import HostCheck, host_name
-from hangar.api.routes import apps, auth, certs, deploys, machines, orgs, scale, secrets, tokens
+from hangar.api.routes import (
+    apps,
+    auth,
+    certs,
+    deploys,
+    domains,
+    machines,
+    orgs,
+    scale,
+    secrets,
+    tokens,
+)
 from hangar.control.deploy.engine import Deployer
 from hangar.control.platform import Platform
 from hangar.dashboard.mount import install_dashboard
@@ -44,7 +55,7 @@ def create_api(
     api.add_middleware(BodyLimit)
     if hosts is not None:
         api.add_middleware(HostCheck, allowed=frozenset(host_name(h) for h in hosts))
-    for module in (auth, tokens, orgs, apps, deploys, machines, secrets, scale, certs):
+    for module in (auth, tokens, orgs, apps, deploys, machines, secrets, scale, certs, domains):
         api.include_router(module.router)
     install_dashboard(api)
 

@@ -1,13 +1,115 @@
-"""hangar certs ca: the server's own CA, and how to trust it."""
+"""hangar certs add|list|show|check|remove DOMAIN -a APP, and hangar certs ca."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
-from hangar.cli.context import ApiUrlOption, client, out
+from hangar.cli.context import (
+    ApiUrlOption,
+    AppOption,
+    JsonOption,
+    YesOption,
+    client,
+    out,
+    print_json,
+    resolve_app,
+    short_time,
+    table,
+)
 from hangar.client.settings import config_path
+from hangar.errors import InvalidInput
 
-app = typer.Typer(help="The certificates the edge serves its apps with", no_args_is_help=True)
+app = typer.Typer(
+    help="The app's own domains and the certificates the edge serves", no_args_is_help=True
+)
+DomainArg = typer.Argument(..., help="A domain of yours, such as www.example.com")
+
+
+@app.command()
+def add(
+    hostname: str = DomainArg,
+    app_: str | None = AppOption,
+    json_: bool = JsonOption,
+    api_url: str = ApiUrlOption,
+) -> None:
+    """Route DOMAIN to the app and get it a certificate."""
+    added = client(api_url).add_domain(resolve_app(app_), hostname)
+    _say(added, json_, f"Added {added['hostname']} to app {added['app']}")
+
+
+@app.command("list")
+def list_domains(
+    app_: str | None = AppOption, json_: bool = JsonOption, api_url: str = ApiUrlOption
+) -> None:
+    """The app's domains and their certificates."""
+    found = client(api_url).domains(resolve_app(app_))
+    if json_:
+        print_json(found)
+        return
+    rows = [[d["hostname"], d["status"], _expiry(d), short_time(d["added"])] for d in found]
+    table(["Domain", "Status", "Certificate until", "Added"], rows)
+
+
+@app.command()
+def show(
+    hostname: str = DomainArg,
+    app_: str | None = AppOption,
+    json_: bool = JsonOption,
+    api_url: str = ApiUrlOption,
+) -> None:
+    """What DNS record DOMAIN needs, and its certificate."""
+    _say(client(api_url).domain(resolve_app(app_), hostname), json_)
+
+
+@app.command()
+def check(
+    hostname: str = DomainArg,
+    app_: str | None = AppOption,
+    json_: bool = JsonOption,
+    api_url: str = ApiUrlOption,
+) -> None:
+    """Get DOMAIN's certificate now if it is missing or due, then show it."""
+    _say(client(api_url).domain(resolve_app(app_), hostname, check=True), json_)
+
+
+@app.command()
+def remove(
+    hostname: str = DomainArg,
+    app_: str | None = AppOption,
+    yes: bool = YesOption,
+    api_url: str = ApiUrlOption,
+) -> None:
+    """Stop routing DOMAIN to the app and drop its certificate."""
+    name = resolve_app(app_)
+    if not yes and not typer.confirm(f"Remove {hostname} from app {name}?"):
+        raise InvalidInput(
+            "not confirmed, nothing was removed", hint="pass -y to skip the question"
+        )
+    client(api_url).remove_domain(name, hostname)
+    out.print(f"Removed {hostname} from app {name}", highlight=False)
+
+
+def _say(domain: dict[str, Any], json_: bool, first: str | None = None) -> None:
+    if json_:
+        print_json(domain)
+        return
+    if first:
+        out.print(first, highlight=False)
+    out.print(f"Domain       {domain['hostname']} (app {domain['app']})", highlight=False)
+    out.print(f"Status       {domain['status']}", highlight=False)
+    cert = domain["certificate"]
+    if cert:
+        out.print(
+            f"Certificate  by {cert['issuer']}, valid until {_expiry(domain)}", highlight=False
+        )
+    out.print(f"DNS          {domain['dns']}", highlight=False, soft_wrap=True)
+
+
+def _expiry(domain: dict[str, Any]) -> str:
+    cert = domain["certificate"]
+    return short_time(cert["not_after"]) if cert else "-"
 
 
 @app.command()

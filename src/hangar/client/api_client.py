@@ -138,6 +138,19 @@ class HangarClient:
     def local_ca(self) -> dict[str, Any]:
         return self._object("GET", "/v1/certs/ca")
 
+    def domains(self, app: str) -> list[dict[str, Any]]:
+        return self._list("GET", f"/v1/apps/{app}/certs")
+
+    def add_domain(self, app: str, hostname: str) -> dict[str, Any]:
+        return self._object("POST", f"/v1/apps/{app}/certs", json={"hostname": hostname})
+
+    def domain(self, app: str, hostname: str, check: bool = False) -> dict[str, Any]:
+        path = f"/v1/apps/{app}/certs/{quote(hostname, safe='')}"
+        return self._object("POST", f"{path}/check") if check else self._object("GET", path)
+
+    def remove_domain(self, app: str, hostname: str) -> None:
+        self._json("DELETE", f"/v1/apps/{app}/certs/{quote(hostname, safe='')}")
+
     # machines and logs
     def machines(self, app: str) -> list[dict[str, Any]]:
         return self._list("GET", f"/v1/apps/{app}/machines")

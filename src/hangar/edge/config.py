@@ -109,7 +109,8 @@ class Listeners:
 def validate_route(route: Route) -> None:
     """Raise InvalidInput unless every name in `route` is safe in haproxy.cfg."""
     _check(_APP_RE, route.app, "app name", "lowercase letters, digits and dashes")
-    _check(_HOST_RE, route.hostname, "hostname", "a lowercase DNS name without port")
+    for hostname in route.hostnames:
+        _check(_HOST_RE, hostname, "hostname", "a lowercase DNS name without port")
     for backend in route.backends:
         _check(_SERVER_RE, backend.name, "machine id", "letters, digits, '.', '_', '-'")
         if not 0 < backend.port < 65536:
@@ -126,14 +127,16 @@ def _check(pattern: re.Pattern[str], value: str, what: str, allowed: str) -> Non
 
 def render_map(routes: list[Route]) -> str:
     """One `hostname backend` line per app, sorted for stable output."""
-    lines = sorted(f"{r.hostname} {r.app}" for r in routes)
+    lines = sorted(f"{hostname} {r.app}" for r in routes for hostname in r.hostnames)
     return "".join(f"{line}\n" for line in lines)
 
 
 def render_https_only_map(routes: list[Route]) -> str:
     """The hostnames of apps with force_https, one per line."""
     ordered = sorted(routes, key=lambda r: r.hostname)
-    return "".join(f"{r.hostname} 1\n" for r in ordered if r.policy.force_https)
+    return "".join(
+        f"{hostname} 1\n" for r in ordered if r.policy.force_https for hostname in r.hostnames
+    )
 
 
 def render_config(routes: list[Route], listen: Listeners, paths: EdgePaths) -> str:

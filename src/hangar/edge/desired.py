@@ -15,6 +15,7 @@ class _App:
     servers: dict[str, Backend] = field(default_factory=dict)
     parked: set[str] = field(default_factory=set)  # drained or in maintenance
     policy: RoutePolicy = field(default_factory=RoutePolicy)
+    domains: tuple[str, ...] = ()
 
 
 class DesiredRoutes:
@@ -29,15 +30,24 @@ class DesiredRoutes:
         for route in routes:
             validate_route(route)
             servers = {b.name: b for b in route.backends}
-            desired._apps[route.app] = _App(route.hostname, servers, policy=route.policy)
+            desired._apps[route.app] = _App(
+                route.hostname, servers, policy=route.policy, domains=route.domains
+            )
         return desired
 
     def has_app(self, app: str) -> bool:
         return app in self._apps
 
-    def add_app(self, app: str, hostname: str) -> None:
-        validate_route(Route(app, hostname))
-        self._apps.setdefault(app, _App(hostname))
+    def add_app(self, app: str, hostname: str, domains: tuple[str, ...] = ()) -> None:
+        validate_route(Route(app, hostname, domains=domains))
+        self._apps.setdefault(app, _App(hostname, domains=domains))
+
+    def set_domains(self, app: str, domains: tuple[str, ...]) -> bool:
+        """Route `domains` to `app` too; True if they changed."""
+        entry = self._apps[app]
+        validate_route(Route(app, entry.hostname, domains=domains))
+        changed, entry.domains = entry.domains != domains, domains
+        return changed
 
     def remove_app(self, app: str) -> None:
         self._apps.pop(app, None)
@@ -83,6 +93,7 @@ class DesiredRoutes:
                 e.hostname,
                 tuple(b for n, b in e.servers.items() if n not in e.parked),
                 e.policy,
+                e.domains,
             )
             for app, e in self._apps.items()
         ]
@@ -94,7 +105,7 @@ class DesiredRoutes:
         routes = self.routes()
         if set(backends) != {r.app for r in routes}:
             return False
-        if host_map != {r.hostname: r.app for r in routes}:
+        if host_map != {hostname: r.app for r in routes for hostname in r.hostnames}:
             return False
         wanted = {(r.app, b.name): f"127.0.0.1:{b.port}" for r in routes for b in r.backends}
         running = {(s.backend, s.name): s for s in servers if s.backend in self._apps}

@@ -25,7 +25,7 @@ from hangar.edge.process import HAProxyProcess
 from hangar.edge.runtime_api import RuntimeAPI, ServerState
 from hangar.edge.tls_files import CertificateFiles, CertificateIssuer
 from hangar.errors import EdgeFailure
-from hangar.ports import Backend, Route, RoutePolicy
+from hangar.ports import Backend, CertificateState, Route, RoutePolicy
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ class HAProxyEdge:
         )
         self._process = HAProxyProcess(haproxy_bin, self.paths)
         self._desired = DesiredRoutes()
+        self._domains: dict[str, tuple[str, ...]] = {}  # also of apps not routed yet
         self._lock = threading.RLock()
         self._stale = False  # an adopted process may run an older config
 
@@ -100,6 +101,7 @@ class HAProxyEdge:
         with self._lock:
             policies = self._desired.policies()
             self._desired = DesiredRoutes.from_routes(routes)
+            self._domains = {r.app: r.domains for r in routes if r.domains}
             if not self.running:
                 self.start()
             policies_changed = policies != self._desired.policies()
@@ -144,9 +146,26 @@ class HAProxyEdge:
             if self.running:
                 _remove_server(self._process.stats, app, name)
 
+    def set_domains(self, app: str, domains: tuple[str, ...]) -> None:
+        """Route `domains` to `app` too (a hitless reload, with their certificates)."""
+        with self._lock:
+            if not self._desired.has_app(app):
+                validate_route(Route(app, f"{app}.{self.domain}", domains=domains))
+                self._domains[app] = domains  # routed with the app's first machine
+                return
+            self._domains[app] = domains
+            if self._desired.set_domains(app, domains):
+                self._reload_if_running()
+
+    def certificate(self, hostname: str) -> CertificateState | None:
+        if self._certificates is None:
+            return None
+        return self._certificates.state(hostname)
+
     def remove_app(self, app: str) -> None:
         """Stop routing the app's hostname; in-flight requests finish in the old worker."""
         with self._lock:
+            self._domains.pop(app, None)
             if not self._desired.has_app(app):
                 return
             self._desired.remove_app(app)
@@ -157,14 +176,14 @@ class HAProxyEdge:
         with self._lock:
             if self._certificates is None:
                 return
-            hostnames = [route.hostname for route in self._desired.routes()]
+            hostnames = [name for route in self._desired.routes() for name in route.hostnames]
             if self._certificates.write(hostnames):
                 self._reload_if_running()
 
     def _add_app(self, app: str, backend: Backend, policy: RoutePolicy) -> None:
         hostname = f"{app}.{self.domain}"
         validate_route(Route(app, hostname, (backend,), policy))
-        self._desired.add_app(app, hostname)
+        self._desired.add_app(app, hostname, self._domains.get(app, ()))
         self._desired.add(app, backend, policy)
         self._reload_if_running()
 
@@ -186,7 +205,7 @@ class HAProxyEdge:
         write_atomic(self.paths.host_map, render_map(routes))
         write_atomic(self.paths.https_only_map, render_https_only_map(routes))
         if self._certificates is not None:
-            self._certificates.write(r.hostname for r in routes)
+            self._certificates.write(name for r in routes for name in r.hostnames)
         if check:
             self._process.check(config)
         write_atomic(self.paths.config, config)

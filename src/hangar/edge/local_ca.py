@@ -49,6 +49,8 @@ class IssuedCertificate:
 class LocalCA:
     """Signs certificates for the edge's hostnames with a CA kept in `folder`."""
 
+    name = "local CA"
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.cert_path = folder / "ca.crt"
@@ -101,7 +103,7 @@ class LocalCA:
             _key_pem(key),
             cert.not_valid_before_utc,
             cert.not_valid_after_utc,
-            issuer="local CA",
+            issuer=self.name,
         )
 
     def _create(self) -> None:

@@ -16,9 +16,12 @@ from cryptography import x509
 
 from hangar.edge.files import write_atomic
 from hangar.edge.local_ca import IssuedCertificate
+from hangar.ports import CertificateState
 
 
 class CertificateIssuer(Protocol):
+    name: str  # as users are told: "local CA", or the ACME directory
+
     def issue(self, hostnames: tuple[str, ...]) -> IssuedCertificate: ...
 
 
@@ -43,6 +46,11 @@ class CertificateFiles:
             write_atomic(self.crt_list, "".join(lines))
         self._remove_others({self.fallback, *wanted})
         return changed
+
+    def state(self, hostname: str) -> CertificateState | None:
+        """The certificate served for `hostname`, if there is one of its own."""
+        validity = self._validity.get(hostname) or self._read_validity(hostname)
+        return CertificateState(self.issuer.name, validity[1]) if validity else None
 
     def path(self, hostname: str) -> Path:
         return self.folder / f"{hostname}.pem"

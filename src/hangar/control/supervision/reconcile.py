@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from hangar.appconfig.model import AppConfig
 from hangar.appconfig.stored import from_stored
 from hangar.control import leases
+from hangar.control.domains import app_domains
 from hangar.control.machines.lifecycle import MachineOps, Target, backend_of
 from hangar.control.machines.specs import edge_policy
 from hangar.control.platform import Platform
@@ -52,7 +53,8 @@ def desired_routes(platform: Platform) -> list[Route]:
             config = _newest_config(session, app, machines)
             policy = edge_policy(config) if config else RoutePolicy()
             hostname = platform.settings.hostname(app.name)
-            routes.append(Route(app.name, hostname, backends, policy))
+            domains = app_domains(session, app)
+            routes.append(Route(app.name, hostname, backends, policy, domains))
         return routes
 
 
