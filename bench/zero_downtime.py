@@ -39,7 +39,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.timeline import Timeline, describe, run_timed  # noqa: E402
-from tests.support.server import HANGAR, Cli, RunningServer, start_server  # noqa: E402
+from tests.support.server import (  # noqa: E402
+    HANGAR,
+    Cli,
+    RunningServer,
+    restart_server,
+    start_server,
+)
 
 from hangar.edge.runtime_api import RuntimeAPI  # noqa: E402
 
@@ -254,14 +260,13 @@ class Bench:
         return took
 
     def restart_server(self, how: str) -> None:
-        api_port = int(self.server.api_url.rsplit(":", 1)[1])
         if how == "SIGTERM":
             self.server.stop(keep_edge=True)
         else:
             self.server.process.kill()
             self.server.process.wait()
         time.sleep(2)
-        self.server = start_server(self.server.data_dir, self.server.http_port, api_port)
+        self.server = restart_server(self.server)
 
     def containers(self) -> set[str]:
         engine = docker.from_env()

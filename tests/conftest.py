@@ -62,11 +62,16 @@ def _remove_unused_networks() -> None:
 
 
 def remove_unused_app_networks(client) -> None:  # type: ignore[no-untyped-def]
-    referred = {
-        name
-        for container in client.containers.list(all=True)
-        for name in container.attrs["NetworkSettings"]["Networks"]
-    }
+    try:
+        referred = {
+            name
+            for container in client.containers.list(all=True)
+            for name in container.attrs["NetworkSettings"]["Networks"]
+        }
+    except Exception as exc:  # a container went away while listed: try next time
+        if type(exc).__name__ != "NotFound":
+            raise
+        return
     for network in client.networks.list(filters={"label": "hangar.managed"}):
         if network.name not in referred:
             network.remove()

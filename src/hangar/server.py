@@ -15,6 +15,7 @@ from hangar.builder.docker_builder import DockerBuilder
 from hangar.control.deploy.engine import Deployer
 from hangar.control.edge_traffic import record_request
 from hangar.control.platform import Platform, Settings
+from hangar.control.platform_metrics import serve_metrics
 from hangar.control.secrets import SecretStore
 from hangar.control.supervision.reconcile import reconcile
 from hangar.control.supervision.restart_monitor import RestartMonitor
@@ -82,6 +83,7 @@ def build_edge(options: ServerOptions, settings: Settings, ca: LocalCA | None) -
         domain=options.domain,
         https_port=options.https_port or None,
         issuer=ca,
+        metrics_port=options.edge_metrics_port or None,
     )
 
 
@@ -106,12 +108,15 @@ def serve(options: ServerOptions) -> None:
         skip=frozenset({NOT_FOUND_BACKEND}),  # unknown hosts: no app's traffic
     )
     access_log.start()
+    metrics = serve_metrics(platform.db, options.metrics_port) if options.metrics_port else None
     log.info("edge serving http://*.%s:%d", options.domain, options.http_port)
     if options.https_port:
         log.info("edge serving https://*.%s:%d", options.domain, options.https_port)
     try:
         run_api(ApiServer(platform, options.host, options.port, options.api_host_names))
     finally:
+        if metrics is not None:
+            metrics.shutdown()
         access_log.close()
         restarts.stop()
         supervisor.stop()

@@ -62,6 +62,18 @@ class ServerOptions:
         min=0,
     )
     domain: str = _flag("localhost", "--domain", "Apps answer at APP.<domain>")
+    metrics_port: int = _flag(
+        9091,
+        "--metrics-port",
+        "Loopback port of the control plane's Prometheus metrics (/metrics); 0: none",
+        min=0,
+    )
+    edge_metrics_port: int = _flag(
+        9101,
+        "--edge-metrics-port",
+        "Loopback port of HAProxy's own Prometheus exporter (/metrics); 0: none",
+        min=0,
+    )
     database_url: str | None = _flag(
         None, "--database-url", "postgresql://… (default SQLite in the data dir)"
     )

@@ -8,6 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import httpx
+
 from tests.e2e.conftest import write_fly_toml
 
 
@@ -49,19 +51,6 @@ def test_a_deployed_app_answers_over_https_with_the_servers_ca(cli, server, depl
     assert untrusted.returncode != 0  # not a certificate anyone else trusts
 
 
-def test_force_https_answers_plain_http_with_a_redirect(cli, server, deployed):
-    name, folder = deployed
-    write_fly_toml(folder, name, "force_https = true\n")
-    cli.ok("deploy", cwd=folder)
-    moved = server.get(name, "/page?x=1")
-    assert moved.status_code == 301
-    assert moved.headers["location"] == f"https://{name}.localhost:{server.https_port}/page?x=1"
-    assert server.get_https(name).status_code == 200
-    write_fly_toml(folder, name)  # switched off again by a deploy
-    cli.ok("deploy", cwd=folder)
-    assert server.get(name).status_code == 200
-
-
 def test_logs_edge_shows_each_request_with_its_machine_and_request_id(cli, server, deployed):
     name, _ = deployed
     answer = server.get(name, "/edge-probe?x=1", headers={"X-Request-Id": "probe-0001abcd"})
@@ -95,3 +84,27 @@ def test_certs_add_routes_an_own_domain_over_https_and_remove_ends_it(cli, serve
     cli.ok("certs", "remove", "shop.example.test", "-a", name, "--yes")
     gone = server.get(name, headers={"Host": "shop.example.test"})
     assert gone.status_code == 404
+
+
+def test_both_metrics_endpoints_answer_on_loopback(cli, server, deployed):
+    name, _ = deployed
+    control, edge = server.metrics_ports
+    ours = httpx.get(f"http://127.0.0.1:{control}/metrics", timeout=10).text
+    assert f'hangar_machines{{app="{name}",state="started"}} 2.0' in ours
+    assert 'hangar_deploys_total{outcome="complete"}' in ours
+    assert 'hangar_deploy_duration_seconds_count{outcome="complete"}' in ours
+    assert 'hangar_certificates_issued_total{issuer="local CA",kind="first"}' in ours
+    haproxys = httpx.get(f"http://127.0.0.1:{edge}/metrics", timeout=10).text
+    assert f'haproxy_backend_http_responses_total{{proxy="{name}",code="2xx"}}' in haproxys
+    assert httpx.get(f"http://127.0.0.1:{edge}/other", timeout=10).status_code == 404
+
+
+def test_force_https_answers_plain_http_with_a_redirect(cli, server, deployed):
+    name, folder = deployed
+    write_fly_toml(folder, name, "force_https = true\n")
+    cli.ok("deploy", cwd=folder)
+    moved = server.get(name, "/page?x=1")
+    assert moved.status_code == 301
+    assert moved.headers["location"] == f"https://{name}.localhost:{server.https_port}/page?x=1"
+    assert server.get_https(name).status_code == 200
+    # last in this module: the app keeps answering plain HTTP with redirects

@@ -17,7 +17,7 @@ import pytest
 from hangar.edge.runtime_api import RuntimeAPI
 from hangar.server import instance_id
 from tests.e2e.conftest import app_name, deploy_example_on, write_fly_toml
-from tests.support.server import HANGAR, start_server
+from tests.support.server import HANGAR, restart_server, start_server
 
 pytestmark = [pytest.mark.docker, pytest.mark.haproxy]
 
@@ -115,9 +115,7 @@ def test_restart_reconciles_docker_with_the_store(tmp_path):
             labels={"hangar.managed": instance_id(server.data_dir), "hangar.app": name},
         )
         assert server.get(name).status_code == 200, "the edge keeps serving without the API"
-        server = start_server(
-            server.data_dir, server.http_port, int(server.api_url.rsplit(":", 1)[1])
-        )
+        server = restart_server(server)
         machines = json.loads(cli.ok("machines", "list", "-a", name, "--json").stdout)
         assert [m["state"] for m in machines] == ["started", "started"]
         running = engine.containers.list(filters={"label": f"hangar.app={name}"})

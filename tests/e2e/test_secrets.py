@@ -12,7 +12,7 @@ import docker
 import pytest
 
 from tests.e2e.conftest import EXAMPLE, app_name, write_fly_toml
-from tests.support.server import Cli, start_server
+from tests.support.server import Cli, restart_server, start_server
 
 pytestmark = [pytest.mark.docker, pytest.mark.haproxy]
 
@@ -181,10 +181,7 @@ def test_a_server_with_another_key_fails_clearly(tmp_path):
         cli.ok("secrets", "set", f"TOKEN={value}", cwd=project)
         server.stop()
 
-        api_port = int(server.api_url.rsplit(":", 1)[1])
-        server = start_server(
-            server.data_dir, server.http_port, api_port, ("--secrets-key-file", str(other_key))
-        )
+        server = restart_server(server, ("--secrets-key-file", str(other_key)))
         assert "TOKEN" in cli.ok("secrets", "list", cwd=project).stdout
         result = cli("deploy", cwd=project)
         assert result.returncode != 0

@@ -33,6 +33,7 @@ class RunningServer:
     data_dir: Path
     log_path: Path
     https_port: int = 0
+    metrics_ports: tuple[int, int] = (0, 0)  # the control plane's, the edge's
 
     @property
     def ca_file(self) -> Path:
@@ -105,13 +106,17 @@ def stop_pid_file(pid_file: Path, timeout: float = 10.0) -> None:
 def start_server(
     data_dir: Path,
     http_port: int | None = None,
-    https_port: int | None = None,
     api_port: int | None = None,
     extra: tuple[str, ...] = (),
+    *,
+    https_port: int | None = None,
+    metrics_ports: tuple[int, int] | None = None,
 ) -> RunningServer:
+    """A `hangar server` on free ports (the control plane's and the edge's metrics too)."""
     api_port = api_port or free_port()
     http_port = http_port or free_port()
     https_port = https_port if https_port is not None else free_port()  # 0: no HTTPS
+    metrics_port, edge_metrics_port = metrics_ports or (free_port(), free_port())
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "server.log"
     options = ServerOptions(
@@ -120,6 +125,8 @@ def start_server(
         http_host="127.0.0.1",
         http_port=http_port,
         https_port=https_port,
+        metrics_port=metrics_port,
+        edge_metrics_port=edge_metrics_port,
         secrets_key_file=data_dir / "secrets.key",  # never /etc/hangar; one in extra wins
         signup="open",  # the tests sign up several users; a test of invites passes --signup
     )
@@ -129,10 +136,33 @@ def start_server(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
         )
     server = RunningServer(
-        process, f"http://127.0.0.1:{api_port}", http_port, data_dir, log_path, https_port
+        process,
+        f"http://127.0.0.1:{api_port}",
+        http_port,
+        data_dir,
+        log_path,
+        https_port,
+        (metrics_port, edge_metrics_port),
     )
-    _wait_ready(server)
+    try:
+        _wait_ready(server)
+    except BaseException:
+        server.stop()
+        raise
     return server
+
+
+def restart_server(server: RunningServer, extra: tuple[str, ...] = ()) -> RunningServer:
+    """Another `hangar server` on the same data dir and ports (the one before stopped)."""
+    api_port = int(server.api_url.rsplit(":", 1)[1])
+    return start_server(
+        server.data_dir,
+        server.http_port,
+        api_port,
+        extra,
+        https_port=server.https_port,
+        metrics_ports=server.metrics_ports,
+    )
 
 
 def _wait_ready(server: RunningServer, timeout: float = 60.0) -> None:

@@ -250,3 +250,11 @@ def test_forwarded_headers_are_set_by_the_edge_never_passed_from_the_client() ->
     assert lines.index("http-request del-header Forwarded") < next(
         i for i, line in enumerate(lines) if line.startswith("use_backend")
     )
+
+
+def test_haproxys_prometheus_exporter_listens_on_loopback_only_when_asked() -> None:
+    assert "frontend metrics" not in render(WEB)
+    listen = Listeners("0.0.0.0", 8080, metrics_port=9101)
+    lines = section(render_config([WEB], listen, PATHS), "frontend metrics")
+    assert lines[0] == "bind 127.0.0.1:9101"
+    assert "http-request use-service prometheus-exporter if { path /metrics }" in lines

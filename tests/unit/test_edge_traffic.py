@@ -1,12 +1,17 @@
-"""The edge's access log in the control plane: plots, and `hangar logs --edge`."""
+"""The edge's access log in the control plane (plots, `hangar logs --edge`) and the
+control plane's own metrics."""
 
 from __future__ import annotations
 
 import threading
 
+from prometheus_client import generate_latest
+
 from hangar.control.edge_traffic import record_request
 from hangar.control.logs import app_logs, follow_logs
+from hangar.control.platform_metrics import MachinesByState
 from hangar.ports import EdgeRequest
+from hangar.telemetry import DEPLOYS, REGISTRY
 from tests.support.platform import deploy_now, http_config, machine_rows, setup_app, user_named
 
 
@@ -55,3 +60,15 @@ def test_following_with_edge_gets_new_requests_live(fake_platform, tmp_path):
     reader.join(10)
     live.close()
     assert seen == ["[edge] POST /new 404 9 B 3 ms request_id=r-1"]
+
+
+def test_the_metrics_count_machines_by_state_and_deploys_by_outcome(fake_platform, tmp_path):
+    before = DEPLOYS.labels("complete")._value.get()
+    setup_app(fake_platform)
+    deploy_now(fake_platform, tmp_path, http_config("web"))
+    assert DEPLOYS.labels("complete")._value.get() == before + 1
+    (family,) = MachinesByState(fake_platform.db).collect()
+    assert [(s.labels, s.value) for s in family.samples] == [
+        ({"app": "web", "state": "started"}, 2.0)
+    ]
+    assert b"hangar_deploy_duration_seconds_bucket" in generate_latest(REGISTRY)

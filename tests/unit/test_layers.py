@@ -9,7 +9,7 @@ import pytest
 
 SOURCE = Path(__file__).resolve().parents[2] / "src"
 
-SHARED = {"errors", "domain", "ports", "appconfig"}
+SHARED = {"errors", "domain", "ports", "appconfig", "telemetry"}
 ADAPTERS = {"store", "runtime", "edge", "builder"}
 FOUNDATION = SHARED | {"store", "control"}
 CONTROL_ROOMS = {"control.machines", "control.deploy", "control.operations", "control.supervision"}
@@ -17,6 +17,7 @@ CONTROL_ROOMS = {"control.machines", "control.deploy", "control.operations", "co
 # layer -> the layers its modules may import (its own always allowed)
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
+    "telemetry": set(),  # the metrics registry: counters anyone may bump
     "domain": {"errors"},
     "ports": {"errors", "domain"},
     "appconfig": {"errors", "domain"},

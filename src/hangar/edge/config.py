@@ -104,6 +104,7 @@ class Listeners:
     https_port: int | None = None
     region: str = "local"  # said to apps in Fly-Region
     queue_timeout_s: float = QUEUE_TIMEOUT_S
+    metrics_port: int | None = None  # HAProxy's Prometheus exporter, on 127.0.0.1
 
 
 def validate_route(route: Route) -> None:
@@ -148,6 +149,7 @@ def render_config(routes: list[Route], listen: Listeners, paths: EdgePaths) -> s
         _defaults_section(listen, paths),
         _frontend_section(listen, paths),
         _not_found_section(paths),
+        _metrics_section(listen),
         *(_backend_section(r, paths) for r in sorted(routes, key=lambda r: r.app)),
     ]
     return "\n".join(parts)
@@ -242,6 +244,18 @@ def _forwarded_headers(listen: Listeners) -> str:
         "    http-response set-header X-Request-Id %[var(txn.request_id)]\n",
     ]
     return "".join(lines)
+
+
+def _metrics_section(listen: Listeners) -> str:
+    if listen.metrics_port is None:
+        return ""
+    return (
+        "frontend metrics\n"
+        f"    bind 127.0.0.1:{listen.metrics_port}\n"
+        "    no log\n"
+        "    http-request use-service prometheus-exporter if { path /metrics }\n"
+        "    http-request return status 404\n"
+    )
 
 
 def _not_found_section(paths: EdgePaths) -> str:

@@ -50,6 +50,7 @@ class HAProxyEdge:
         https_port: int | None = None,
         issuer: CertificateIssuer | None = None,
         queue_timeout_s: float = QUEUE_TIMEOUT_S,
+        metrics_port: int | None = None,
     ) -> None:
         """HTTPS is served on `https_port` with certificates from `issuer`, if both given."""
         self.paths = EdgePaths.under(state_dir)
@@ -58,7 +59,11 @@ class HAProxyEdge:
         self.domain = domain
         tls = https_port is not None and issuer is not None
         self.listen = Listeners(
-            http_host, http_port, https_port if tls else None, queue_timeout_s=queue_timeout_s
+            http_host,
+            http_port,
+            https_port if tls else None,
+            queue_timeout_s=queue_timeout_s,
+            metrics_port=metrics_port,
         )
         self._certificates = (
             CertificateFiles(self.paths.certs_dir, self.paths.crt_list, issuer, domain)

@@ -17,6 +17,7 @@ from cryptography import x509
 from hangar.edge.files import write_atomic
 from hangar.edge.local_ca import IssuedCertificate
 from hangar.ports import CertificateState
+from hangar.telemetry import CERTIFICATES
 
 
 class CertificateIssuer(Protocol):
@@ -63,6 +64,7 @@ class CertificateFiles:
                 return False
         issued = self.issuer.issue((hostname,))
         write_atomic(self.path(hostname), issued.bundle)  # 0600, like every temp file
+        CERTIFICATES.labels(self.issuer.name, "renewal" if validity else "first").inc()
         self._validity[hostname] = (issued.not_before, issued.not_after)
         return True
 

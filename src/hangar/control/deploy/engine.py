@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from functools import partial
@@ -36,6 +37,7 @@ from hangar.domain.rollout import first_deploy_count
 from hangar.domain.states import AppStatus, MachineState, ReleaseStatus
 from hangar.errors import HangarError, NotFound
 from hangar.store.models import App, Machine, Release
+from hangar.telemetry import DEPLOY_SECONDS, DEPLOYS
 
 log = logging.getLogger(__name__)
 LOCK_WAIT_S = 1800.0
@@ -64,6 +66,12 @@ class Deployment:
     events: EventLog = field(default_factory=EventLog)
     release: int | None = None
     status: str = ReleaseStatus.RUNNING
+    started: float = field(default_factory=time.monotonic)
+
+    def ended(self, outcome: str) -> None:
+        """Count the deploy's end for the server's metrics."""
+        DEPLOYS.labels(outcome).inc()
+        DEPLOY_SECONDS.labels(outcome).observe(time.monotonic() - self.started)
 
     @property
     def label(self) -> str:
@@ -265,6 +273,7 @@ class Deployer:
             _set_release_status(session, app, deployment.release, ReleaseStatus.COMPLETE, "")
             mark_deployed(session, app, deployment.release)
         deployment.status = ReleaseStatus.COMPLETE
+        deployment.ended(ReleaseStatus.COMPLETE)
         prune_after_deploy(self.platform, deployment, list(self._deployments.values()))
         url = self.platform.settings.app_url(request.app)
         deployment.events.emit(
@@ -275,6 +284,7 @@ class Deployer:
         rolled_back = isinstance(error, RolledBack) and error.complete
         status = ReleaseStatus.ROLLED_BACK if rolled_back else ReleaseStatus.FAILED
         deployment.status = status
+        deployment.ended(status)
         if deployment.release is not None:
             with self.platform.db.session() as session:
                 app = find_app(session, deployment.app)

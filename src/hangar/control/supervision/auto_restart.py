@@ -29,6 +29,7 @@ from hangar.domain.restart_policy import ExitStatus, RestartPolicy, Verdict, att
 from hangar.domain.states import CheckStatus, MachineState
 from hangar.errors import Conflict, HangarError, HealthCheckFailed, NotFound
 from hangar.store.models import Machine
+from hangar.telemetry import RESTARTS
 
 HEALTH_TIMEOUT_S = 60.0  # at most, for a restarted machine to pass its checks
 LOG_LINES_KEPT = 20  # of the exited container, into the platform log
@@ -120,6 +121,7 @@ def _restart(
         exited.app, machine.id, f"Machine exited ({why}); restarting ({label})"
     )
     _keep_last_lines(platform, exited)
+    RESTARTS.labels(exited.app).inc()
     ops.save(machine.id, state=MachineState.REPLACING, restart_count=attempt)
     try:
         info = ops.launch(machine.id, target, machine.region)
