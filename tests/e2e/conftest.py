@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,9 @@ def cli(server, tmp_path_factory):
     user = Cli(tmp_path_factory.mktemp("home"), server.api_url)
     user.ok("auth", "signup", "--email", "dev@example.com", "--password", "correct-horse")
     yield user
-    for app in json.loads(user.ok("apps", "list", "--json").stdout):
-        user("apps", "destroy", app["name"], "--yes")
+    left = [app["name"] for app in json.loads(user.ok("apps", "list", "--json").stdout)]
+    with ThreadPoolExecutor(max_workers=4) as pool:  # each destroy waits on its own app only
+        list(pool.map(lambda name: user("apps", "destroy", name, "--yes"), left))
 
 
 @pytest.fixture(scope="session")

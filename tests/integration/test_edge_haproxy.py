@@ -434,3 +434,13 @@ def test_requests_queue_for_a_busy_machine_and_prefer_the_least_loaded(
     quick = {get(edge.http_port, "web.localhost")[1] for _ in range(3)}
     slow.join()
     assert len(quick) == 1 and quick != {answers[-1][1]}, (quick, answers)
+
+
+@pytest.mark.haproxy
+def test_a_port_held_by_another_program_is_named_in_the_error(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as holder:
+        port = holder.getsockname()[1]
+        edge = HAProxyEdge(tmp_path / "edge", http_port=port, haproxy_bin=HAPROXY)
+        with pytest.raises(EdgeFailure, match=f"could not listen on 127.0.0.1:{port}: another"):
+            edge.sync([Route("web", "web.localhost")])
+    assert not edge.running

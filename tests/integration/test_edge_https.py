@@ -3,12 +3,16 @@ sets, against the real HAProxy and tiny backends on 127.0.0.1."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
 import http.client
 import json
 import os
 import shutil
 import socket
 import ssl
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -16,7 +20,7 @@ import pytest
 
 from hangar.edge import HAProxyEdge
 from hangar.edge.local_ca import LocalCA
-from hangar.ports import Route, RoutePolicy
+from hangar.ports import Backend, Route, RoutePolicy
 from tests.support.backends import NamedServer, free_port
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
@@ -195,3 +199,64 @@ def test_an_apps_own_domain_is_routed_with_a_certificate_of_its_own(edge, ca, ma
     assert http_get(edge, "shop.example.test").status == 404
     assert edge.certificate("shop.example.test") is None
     assert http_get(edge, "web.localhost").status == 200
+
+
+WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455
+
+
+class UpgradingServer:
+    """Answers any request with 101 Switching Protocols, then echoes what it gets."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        with contextlib.suppress(OSError):
+            conn, _ = self.listener.accept()
+            with conn:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += conn.recv(4096)
+                headers = dict(
+                    line.split(b": ", 1) for line in request.split(b"\r\n")[1:] if b": " in line
+                )
+                key = {k.lower(): v for k, v in headers.items()}[b"sec-websocket-key"]
+                accept = base64.b64encode(hashlib.sha1(key + WEBSOCKET_GUID).digest())
+                conn.sendall(
+                    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                    b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+                )
+                while data := conn.recv(4096):
+                    conn.sendall(data)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.parametrize("tls", [False, True])
+def test_websockets_pass_through_over_http_and_https(edge, ca, tls):
+    upgrading = UpgradingServer()
+    edge.sync([Route("web", "web.localhost")])
+    edge.add_backend("web", Backend("ws1", upgrading.port), None)
+    port = edge.listen.https_port if tls else edge.http_port
+    raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+    conn = trusting(ca).wrap_socket(raw, server_hostname="web.localhost") if tls else raw
+    with conn:
+        conn.sendall(
+            b"GET /ws HTTP/1.1\r\nHost: web.localhost\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += conn.recv(4096)
+        assert head.startswith(b"HTTP/1.1 101")
+        conn.sendall(b"frames both ways")
+        echoed = b""
+        while len(echoed) < len(b"frames both ways"):
+            echoed += conn.recv(4096)
+        assert echoed == b"frames both ways"
+    upgrading.close()

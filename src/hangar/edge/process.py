@@ -22,6 +22,7 @@ _POLL_S = 0.02
 _STOP_S = 10.0
 _GRACEFUL_STOP_S = 65.0  # hard-stop-after is 60s
 _FAILED_RE = re.compile(r"\[failed: (\d+)\]")
+_BIND_FAILED_RE = re.compile(r"cannot bind socket \(Address already in use\) for \[([^\]]+)\]")
 _MASTER_RECONNECT_S = 2.0  # the master CLI is gone for a moment while it re-executes
 
 
@@ -187,10 +188,25 @@ class HAProxyProcess:
         deadline = time.monotonic() + self.ready_timeout_s
         while not done():
             if not self.running:
-                raise EdgeFailure(f"HAProxy exited during {what}", self._log_hint())
+                raise EdgeFailure(self._exit_reason(what), self._log_hint())
             if time.monotonic() > deadline:
                 raise EdgeFailure(f"HAProxy did not finish {what} in time", self._log_hint())
             time.sleep(_POLL_S)
+
+    def _exit_reason(self, what: str) -> str:
+        """Why HAProxy stopped, in words: a port held by another program is the usual one."""
+        try:
+            lately = self.paths.log_file.read_text(errors="replace").splitlines()[-20:]
+        except OSError:
+            lately = []
+        taken = _BIND_FAILED_RE.findall("\n".join(lately))
+        if taken:
+            return (
+                f"HAProxy could not listen on {taken[-1]}: another program holds that port "
+                "(choose others with hangar server --http-port / --https-port / "
+                "--edge-metrics-port, 0 turning HTTPS or metrics off)"
+            )
+        return f"HAProxy exited during {what}"
 
     def _log_hint(self) -> str:
         try:
