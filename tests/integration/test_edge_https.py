@@ -152,6 +152,8 @@ def test_the_edge_sets_forwarded_headers_and_replaces_the_clients_copies(edge, c
         "Fly-Client-IP": "6.6.6.6",
         "Fly-Region": "evil",
         "Forwarded": "for=6.6.6.6",
+        "X-Forwarded-Ssl": "on",
+        "X-Real-IP": "6.6.6.6",
         "X-Request-Id": "no spaces allowed",
     }
     answer = http_get(edge, "web.localhost", "/headers", forged)
@@ -162,7 +164,8 @@ def test_the_edge_sets_forwarded_headers_and_replaces_the_clients_copies(edge, c
     assert seen["x-forwarded-port"] == seen["fly-forwarded-port"] == [str(edge.http_port)]
     assert seen["x-forwarded-host"] == ["web.localhost"]
     assert seen["fly-region"] == ["local"]
-    assert "forwarded" not in seen
+    assert "forwarded" not in seen and "x-real-ip" not in seen
+    assert seen["x-forwarded-ssl"] == ["off"]
     made = seen["x-request-id"][0]
     assert made != forged["X-Request-Id"] and seen["fly-request-id"] == [made]
     assert answer.headers["X-Request-Id"] == made

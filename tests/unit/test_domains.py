@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from cryptography import x509
 
 from hangar.domain.hostnames import custom_domain
+from hangar.domain.names import validate_app_name
+from hangar.edge.local_ca import LocalCA
 from hangar.errors import InvalidInput
 from tests.unit.test_api import signed_up
 
@@ -95,3 +98,19 @@ def test_a_destroyed_apps_domains_are_free_for_another_app(client, owner, fake_p
     moved = client.post("/v1/apps/next/certs", json={"hostname": "shop.example.com"}, headers=owner)
     assert moved.status_code == 201
     assert "web" not in fake_platform.edge.domains
+
+
+def test_a_trailing_newline_is_no_domain_and_a_long_one_gets_a_certificate(tmp_path):
+    with pytest.raises(InvalidInput):
+        custom_domain("evil.com\n.example.org", "localhost")
+    long_name = custom_domain(f"{'a' * 60}.{'b' * 60}.example.com", "localhost")
+    issued = LocalCA(tmp_path).issue((long_name,))  # past CN's 64 characters: SAN only
+    cert = x509.load_pem_x509_certificate(issued.chain_pem)
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == [long_name]
+
+
+@pytest.mark.parametrize("name", ["http", "metrics", "web\n"])
+def test_the_edges_own_proxy_names_and_newlines_are_no_app_names(name):
+    with pytest.raises(InvalidInput):
+        validate_app_name(name)

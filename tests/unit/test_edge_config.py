@@ -245,6 +245,9 @@ def test_forwarded_headers_are_set_by_the_edge_never_passed_from_the_client() ->
     ):
         assert any(line.startswith(f"http-request set-header {name} ") for line in lines), name
     assert "http-request del-header Forwarded" in lines
+    for spoofable in ("X-Forwarded-Scheme", "X-Real-IP", "Fly-Forwarded-Proto"):
+        assert f"http-request del-header {spoofable}" in lines
+    assert "http-request set-header X-Forwarded-Ssl off unless { ssl_fc }" in lines
     assert "http-response set-header X-Request-Id %[var(txn.request_id)]" in lines
     # the headers are set before the backend is chosen
     assert lines.index("http-request del-header Forwarded") < next(

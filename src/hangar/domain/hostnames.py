@@ -20,7 +20,7 @@ def custom_domain(name: str, base_domain: str) -> str:
     if _is_address(hostname):
         raise InvalidInput(f"{name!r} is an IP address, not a domain", hint=hint)
     labels = hostname.split(".")
-    if len(hostname) > MAX_LENGTH or len(labels) < 2 or not all(map(_LABEL.match, labels)):
+    if len(hostname) > MAX_LENGTH or len(labels) < 2 or not all(map(_LABEL.fullmatch, labels)):
         raise InvalidInput(f"{name!r} is not a domain", hint=hint)
     if hostname == base_domain or hostname.endswith(f".{base_domain}"):
         raise InvalidInput(

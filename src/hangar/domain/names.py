@@ -13,7 +13,14 @@ _ADJECTIVES = ("quiet", "brave", "misty", "lively", "sunny", "bold", "calm", "sw
 _NOUNS = ("river", "forest", "meadow", "harbor", "canyon", "glacier", "comet", "falcon", "cedar")
 
 
+# The edge's own proxies are named so in haproxy.cfg; an app of that name would be
+# credited with their requests (their access-log lines name them as the backend).
+RESERVED_APP_NAMES = frozenset({"http", "metrics"})
+
+
 def validate_app_name(name: str) -> str:
+    if name in RESERVED_APP_NAMES:
+        raise InvalidInput(f"app name {name!r} is reserved by the platform", hint="choose another")
     return _validate("app", name)
 
 
@@ -27,7 +34,7 @@ def _validate(kind: str, name: str) -> str:
             f"{kind} name {name[:64]!r} is {len(name)} characters long",
             hint=f"use at most {MAX_NAME_LENGTH} characters",
         )
-    if not _VALID.match(name):
+    if not _VALID.fullmatch(name):
         raise InvalidInput(
             f"{kind} name {name!r} is not allowed",
             hint="use lowercase letters, digits and dashes; start and end with a letter or digit",

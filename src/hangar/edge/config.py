@@ -40,8 +40,19 @@ CHECK_FAST_INTERVAL_S = 0.5
 # The request id a client may send and have kept (else the edge makes one).
 REQUEST_ID = r"^[A-Za-z0-9._:-]{8,128}$"
 ACME_CHALLENGES = "/.well-known/acme-challenge/"  # answered over plain HTTP, always
+# Headers frameworks read as the client's address or scheme that the edge does not
+# set: a client's copies are removed (Rack trusts X-Forwarded-Ssl before -Proto).
+UNTRUSTED_HEADERS = (
+    "Forwarded",
+    "X-Forwarded-Scheme",
+    "X-Forwarded-Protocol",
+    "X-Real-IP",
+    "X-Client-IP",
+    "Fly-Forwarded-Proto",
+    "Fly-Forwarded-Ssl",
+)
 # Headers the edge sets on every request; a client's copies are replaced, never
-# passed on. `Forwarded` (RFC 7239) is removed: the X- and Fly- ones say the same.
+# passed on.
 FORWARDED_HEADERS = (
     ("X-Forwarded-For", "%[src]"),
     ("X-Forwarded-Port", "%[dst_port]"),
@@ -122,7 +133,7 @@ def validate_route(route: Route) -> None:
 
 
 def _check(pattern: re.Pattern[str], value: str, what: str, allowed: str) -> None:
-    if not pattern.match(value):
+    if not pattern.fullmatch(value):
         raise InvalidInput(f"{what} {value!r} cannot be routed", f"Use {allowed}.")
 
 
@@ -236,7 +247,9 @@ def _forwarded_headers(listen: Listeners) -> str:
         " if { req.fhdr_cnt(x-request-id) eq 1 }"
         f" {{ req.fhdr(x-request-id) -m reg {REQUEST_ID} }}\n",
         "    http-request set-var(txn.request_id) uuid() unless { var(txn.request_id) -m found }\n",
-        "    http-request del-header Forwarded\n",
+        *(f"    http-request del-header {name}\n" for name in UNTRUSTED_HEADERS),
+        "    http-request set-header X-Forwarded-Ssl on if { ssl_fc }\n",
+        "    http-request set-header X-Forwarded-Ssl off unless { ssl_fc }\n",
         "    http-request set-header X-Forwarded-Proto https if { ssl_fc }\n",
         "    http-request set-header X-Forwarded-Proto http unless { ssl_fc }\n",
         *(f"    http-request set-header {name} {value}\n" for name, value in FORWARDED_HEADERS),

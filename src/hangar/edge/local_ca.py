@@ -23,7 +23,8 @@ from hangar.edge.files import write_atomic
 CA_LIFETIME = datetime.timedelta(days=3650)
 # What browsers accept at most; renewed once two thirds have passed, like ACME's.
 LEAF_LIFETIME = datetime.timedelta(days=397)
-_BACKDATE = datetime.timedelta(minutes=5)  # a clock a little behind still accepts it
+_BACKDATE = datetime.timedelta(minutes=5)
+_MAX_COMMON_NAME = 64  # a clock a little behind still accepts it
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class LocalCA:
         now = _now()
         cert = (
             x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostnames[0])]))
+            .subject_name(_subject(hostnames[0]))
             .issuer_name(self._cert.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
@@ -144,6 +145,13 @@ class LocalCA:
         )
         _write_private(self.key_path, _key_pem(key))
         write_atomic(self.cert_path, _pem(cert))
+
+
+def _subject(hostname: str) -> x509.Name:
+    """CN holds at most 64 characters; clients read the names from the SAN anyway."""
+    if len(hostname) > _MAX_COMMON_NAME:
+        return x509.Name([])
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hostname)])
 
 
 def _now() -> datetime.datetime:
