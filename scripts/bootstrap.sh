@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 LOG_DIR=/var/log/hangar
-PACKAGES=(docker.io haproxy busybox-static debootstrap postgresql python3-venv curl ca-certificates iptables iproute2 chromium)
+PACKAGES=(docker.io haproxy busybox-static debootstrap postgresql python3-venv curl ca-certificates iptables iproute2 chromium pebble wrk)
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

@@ -88,6 +88,13 @@ class EdgeFailure(HangarError):
     code = "edge_failure"
 
 
+class CertificateFailed(HangarError):
+    """An ACME order failed: the directory refused it, or a challenge did not validate."""
+
+    status = 502
+    code = "certificate_failed"
+
+
 class StoreUnavailable(HangarError):
     """The state store was busy (SQLite locked) or unreachable; nothing was changed."""
 

@@ -193,6 +193,59 @@ class CertificateState:
 
 
 @dataclass(frozen=True)
+class IssuedCertificate:
+    """A certificate with its chain and key, as HAProxy reads one file."""
+
+    hostnames: tuple[str, ...]
+    chain_pem: bytes  # the leaf, then its issuers
+    key_pem: bytes
+    not_before: datetime
+    not_after: datetime
+    issuer: str
+
+    @property
+    def bundle(self) -> bytes:
+        return self.chain_pem + self.key_pem
+
+    def renewal_due(self, now: datetime) -> bool:
+        """True once two thirds of the lifetime have passed."""
+        return now >= self.not_before + (self.not_after - self.not_before) * 2 / 3
+
+
+class CertificateIssuer(Protocol):
+    """Where the edge's certificates come from: the server's own CA, or ACME."""
+
+    name: str  # as users are told: "local CA", or the ACME directory
+
+    def issue(self, hostnames: tuple[str, ...]) -> IssuedCertificate | None:
+        """A new certificate for `hostnames`; None while there is none to be had
+        yet (the edge keeps what it serves, or its fallback)."""
+        ...
+
+
+class ChallengeResponder(Protocol):
+    """Answers ACME's HTTP-01 challenges at /.well-known/acme-challenge/TOKEN."""
+
+    def publish_challenge(self, token: str, key_authorization: str) -> None: ...
+
+    def withdraw_challenge(self, token: str) -> None: ...
+
+
+class AcmeAuthority(Protocol):
+    """An ACME directory (Let's Encrypt, Pebble, ...), with this server's account."""
+
+    directory: str
+
+    def use_account(self, key_pem: bytes | None) -> bytes:
+        """Sign with this account key (a new one when None); returns the key's PEM."""
+        ...
+
+    def obtain(self, hostname: str, responder: ChallengeResponder) -> IssuedCertificate:
+        """Order, prove by HTTP-01 and download a certificate; raise CertificateFailed."""
+        ...
+
+
+@dataclass(frozen=True)
 class RoutePolicy:
     """How the edge treats an app's machines, as its release's fly.toml says."""
 
@@ -220,7 +273,7 @@ class Route:
         return self.policy.check
 
 
-class Edge(Protocol):
+class Edge(ChallengeResponder, Protocol):
     def sync(self, routes: list[Route]) -> None:
         """Make the edge serve exactly `routes` (rewrites config, reloads hitlessly if needed)."""
         ...

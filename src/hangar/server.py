@@ -10,8 +10,10 @@ from pathlib import Path
 
 import uvicorn
 
+from hangar.acme_client import AcmeDirectory
 from hangar.api.app import create_api
 from hangar.builder.docker_builder import DockerBuilder
+from hangar.control.acme_certificates import AcmeCertificates
 from hangar.control.deploy.engine import Deployer
 from hangar.control.edge_traffic import record_request
 from hangar.control.platform import Platform, Settings
@@ -37,6 +39,7 @@ STREAM_GRACE_S = 10  # a deploy's event stream may go on this long after a stop 
 SHUTDOWN_WAIT_S = 20.0  # then running deploys and operations get this long to end
 UPLOAD_SWEEP_S = 60.0  # expired uploads are removed within this long
 RENEW_CHECK_S = 3600.0  # certificates due for renewal are renewed within this long
+ACME_ROUND_S = 2.0  # a hostname waiting for its ACME certificate is ordered within this long
 
 
 def instance_id(data_dir: Path) -> str:
@@ -66,24 +69,45 @@ def build_platform(options: ServerOptions) -> tuple[Platform, HAProxyEdge]:
     ca = LocalCA(settings.ca_dir) if options.https_port else None
     if ca is not None:
         ca.ensure()  # made on first start, so `hangar certs ca` has it at once
-    edge = build_edge(options, settings, ca)
+    acme = build_acme(options, db, box) if ca is not None else None
+    edge = build_edge(options, settings, ca, acme)
+    if acme is not None:
+        acme.attach(edge)
     runtime = DockerRuntime(instance=instance_id(data_dir), machine_subnets=options.machine_subnets)
     secrets = SecretStore(db, box)
     secrets.rekey_digests()
-    platform = Platform(db, runtime, DockerBuilder(), edge, HttpProbe(), settings, secrets, ca=ca)
+    platform = Platform(
+        db, runtime, DockerBuilder(), edge, HttpProbe(), settings, secrets, ca=ca, acme=acme
+    )
     return platform, edge
 
 
-def build_edge(options: ServerOptions, settings: Settings, ca: LocalCA | None) -> HAProxyEdge:
-    """The edge; it serves HTTPS with certificates from `ca` when there is one."""
+def build_acme(options: ServerOptions, db: Database, box: SecretBox) -> AcmeCertificates | None:
+    """Certificates from the ACME directory of --acme-directory, if one is given."""
+    if not options.acme_directory:
+        return None
+    ca_file = str(options.acme_ca_file) if options.acme_ca_file else None
+    directory = AcmeDirectory(options.acme_directory, options.acme_email or None, ca_file)
+    return AcmeCertificates(db, box, directory, options.domain)
+
+
+def build_edge(
+    options: ServerOptions,
+    settings: Settings,
+    ca: LocalCA | None,
+    acme: AcmeCertificates | None = None,
+) -> HAProxyEdge:
+    """The edge; it serves HTTPS with certificates from ACME or else `ca`, if there is one
+    (`ca` signs the fallback certificate for other names either way)."""
     return HAProxyEdge(
         settings.data_dir / "edge",
         http_host=options.http_host,
         http_port=options.http_port,
         domain=options.domain,
         https_port=options.https_port or None,
-        issuer=ca,
+        issuer=acme or ca,
         metrics_port=options.edge_metrics_port or None,
+        fallback_issuer=ca,
     )
 
 
@@ -102,6 +126,8 @@ def serve(options: ServerOptions) -> None:
     platform.background.every("upload-sweeper", UPLOAD_SWEEP_S, sweep)
     platform.background.every("usage-sampler", SAMPLE_EVERY_S, lambda: sample_usage(platform))
     platform.background.every("certificate-renewal", RENEW_CHECK_S, edge.refresh_certificates)
+    if platform.acme is not None:
+        platform.background.every("acme-orders", ACME_ROUND_S, platform.acme.run_due)
     access_log = AccessLogReceiver(
         edge.paths.access_socket,
         functools.partial(record_request, platform),

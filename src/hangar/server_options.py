@@ -62,6 +62,22 @@ class ServerOptions:
         min=0,
     )
     domain: str = _flag("localhost", "--domain", "Apps answer at APP.<domain>")
+    acme_directory: str = _flag(
+        "",
+        "--acme-directory",
+        "An ACME directory URL (Let's Encrypt's, or Pebble's): the apps' certificates come "
+        "from it by HTTP-01 instead of the server's own CA; empty: the own CA",
+        metavar="URL",
+        check=lambda value: _acme_url(value),
+    )
+    acme_email: str = _flag(
+        "", "--acme-email", "The contact address of the ACME account", metavar="EMAIL"
+    )
+    acme_ca_file: Path | None = _flag(
+        None,
+        "--acme-ca-file",
+        "A PEM file to trust for the ACME directory's own HTTPS (a private directory's)",
+    )
     metrics_port: int = _flag(
         9091,
         "--metrics-port",
@@ -178,3 +194,8 @@ def default_data_dir() -> Path:
     if os.geteuid() == 0:
         return Path("/var/lib/hangar")
     return Path.home() / ".local" / "share" / "hangar"
+
+
+def _acme_url(value: str) -> None:
+    if value and not value.startswith(("https://", "http://")):
+        raise ValueError("an ACME directory is an https:// URL")

@@ -196,6 +196,7 @@ class FakeEdge:
     journal: list[str] = field(default_factory=list)
     policies: dict[str, RoutePolicy] = field(default_factory=dict)
     domains: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    challenges: dict[str, str] = field(default_factory=dict)  # ACME HTTP-01 tokens
 
     @property
     def checks(self) -> dict[str, CheckSpec | None]:
@@ -239,6 +240,12 @@ class FakeEdge:
 
     def refresh_certificates(self) -> None:
         self.journal.append("refresh certificates")
+
+    def publish_challenge(self, token: str, key_authorization: str) -> None:
+        self.challenges[token] = key_authorization
+
+    def withdraw_challenge(self, token: str) -> None:
+        self.challenges.pop(token, None)
 
 
 def _machine_of(backend_name: str) -> str:

@@ -75,7 +75,7 @@ def test_certs_add_routes_an_own_domain_over_https_and_remove_ends_it(cli, serve
     added = cli.ok("certs", "add", "shop.example.test", "-a", name).stdout
     assert f"CNAME shop.example.test -> {name}.localhost" in added
     shown = cli.ok("certs", "show", "shop.example.test", "-a", name).stdout
-    assert "issued" in shown and "by local CA" in shown
+    assert "issued" in shown and "by Hangar local CA on " in shown
     assert server.get_https(name, host="shop.example.test").status_code == 200
     listed = json.loads(cli.ok("certs", "list", "-a", name, "--json").stdout)
     assert [d["hostname"] for d in listed] == ["shop.example.test"]

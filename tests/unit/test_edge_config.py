@@ -224,7 +224,7 @@ def test_https_binds_with_the_crt_list_tls12_and_h2_only_when_asked() -> None:
 def test_force_https_redirects_plain_http_to_the_https_port_except_acme(port, suffix) -> None:
     lines = section(render(WEB, https_port=port), "frontend http")
     redirect = next(line for line in lines if "redirect" in line)
-    assert f"location https://%[var(txn.host)]{suffix}%[capture.req.uri]" in redirect
+    assert f"location https://%[var(txn.host)]{suffix}%[pathq]" in redirect
     assert "!{ ssl_fc }" in redirect and f"map({PATHS.https_only_map})" in redirect
     assert "!{ path_beg /.well-known/acme-challenge/ }" in redirect
     https_app = Route("api", "api.example.com", policy=RoutePolicy(force_https=True))

@@ -10,7 +10,7 @@ import pytest
 SOURCE = Path(__file__).resolve().parents[2] / "src"
 
 SHARED = {"errors", "domain", "ports", "appconfig", "telemetry"}
-ADAPTERS = {"store", "runtime", "edge", "builder"}
+ADAPTERS = {"store", "runtime", "edge", "builder", "acme_client"}
 FOUNDATION = SHARED | {"store", "control"}
 CONTROL_ROOMS = {"control.machines", "control.deploy", "control.operations", "control.supervision"}
 
@@ -24,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "store": SHARED,
     "runtime": SHARED,
     "edge": SHARED,
+    "acme_client": SHARED,
     "builder": SHARED | {"runtime", "builder.archive"},
     "builder.archive": {"errors"},
     "testing": SHARED,

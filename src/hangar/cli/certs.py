@@ -59,7 +59,7 @@ def show(
     json_: bool = JsonOption,
     api_url: str = ApiUrlOption,
 ) -> None:
-    """What DNS record DOMAIN needs, and its certificate."""
+    """What DNS record DOMAIN needs, and its certificate (also for APP.<domain>)."""
     _say(client(api_url).domain(resolve_app(app_), hostname), json_)
 
 
@@ -104,7 +104,19 @@ def _say(domain: dict[str, Any], json_: bool, first: str | None = None) -> None:
         out.print(
             f"Certificate  by {cert['issuer']}, valid until {_expiry(domain)}", highlight=False
         )
+    _say_acme(domain.get("acme"))
     out.print(f"DNS          {domain['dns']}", highlight=False, soft_wrap=True)
+
+
+def _say_acme(acme: dict[str, Any] | None) -> None:
+    if not acme:
+        return
+    if acme["last_error"]:
+        out.print(f"Last error   {acme['last_error']}", highlight=False, soft_wrap=True)
+        when = short_time(acme["retry_at"]) if acme["retry_at"] else "-"
+        out.print(f"Next try     {when} (or now: hangar certs check)", highlight=False)
+    if acme["renew_after"]:
+        out.print(f"Renews after {short_time(acme['renew_after'])}", highlight=False)
 
 
 def _expiry(domain: dict[str, Any]) -> str:

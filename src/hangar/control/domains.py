@@ -1,7 +1,8 @@
 """An app's own domains (fly's `certs`): add, list, show, check, remove.
 
 A domain is routed to one app only; once added, the edge answers it and serves a
-certificate for it (signed by the server's own CA when no ACME is configured).
+certificate for it (from ACME with --acme-directory, else signed by the server's
+own CA). `show` and `check` also take the app's own APP.<domain>.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hangar.control.acme_certificates import Issuance
 from hangar.control.apps import find_app
 from hangar.control.platform import Platform
 from hangar.domain.hostnames import custom_domain
@@ -26,10 +28,13 @@ class DomainView:
     app: str
     added: datetime
     dns: str  # the record to create
-    certificate: CertificateState | None
+    certificate: CertificateState | None  # what the edge serves for it
+    issuance: Issuance | None = None  # with ACME: how obtaining it goes
 
     @property
     def status(self) -> str:
+        if self.issuance is not None and self.issuance.state == "failed":
+            return "failed" if self.certificate is None else "issued (renewal failed)"
         return "issued" if self.certificate else "awaiting certificate"
 
 
@@ -52,26 +57,36 @@ def list_domains(platform: Platform, user: User, app_name: str) -> list[DomainVi
         rows = session.scalars(
             select(Domain).where(Domain.app_id == app.id).order_by(Domain.hostname)
         )
-        return [_view(platform, app, row) for row in rows]
+        return [_view(platform, app, row.hostname, row.created_at) for row in rows]
 
 
 def show_domain(platform: Platform, user: User, app_name: str, name: str) -> DomainView:
     with platform.db.session() as session:
         app = find_app(session, app_name, user)
-        return _view(platform, app, _domain_of(session, app, name))
+        hostname = name.strip().lower()
+        if hostname == platform.settings.hostname(app.name):
+            return _view(platform, app, hostname, app.created_at)
+        row = _domain_of(session, app, hostname)
+        return _view(platform, app, row.hostname, row.created_at)
 
 
 def check_domain(platform: Platform, user: User, app_name: str, name: str) -> DomainView:
-    """Issue or renew the certificate now if it is missing or due, then show it."""
-    show_domain(platform, user, app_name, name)  # yours, and added
-    platform.edge.refresh_certificates()
+    """Obtain the certificate now if it is missing or due (ACME: one attempt now)."""
+    hostname = show_domain(platform, user, app_name, name).hostname  # yours, and added
+    if platform.acme is not None and _wants_certificate(platform, hostname):
+        platform.acme.obtain(hostname)
+    else:
+        platform.edge.refresh_certificates()
     return show_domain(platform, user, app_name, name)
 
 
 def remove_domain(platform: Platform, user: User, app_name: str, name: str) -> None:
     with platform.db.session() as session:
         app = find_app(session, app_name, user)
-        session.delete(_domain_of(session, app, name))
+        row = _domain_of(session, app, name)
+        session.delete(row)
+        if platform.acme is not None:
+            platform.acme.forget(session, row.hostname)
         session.flush()
         platform.edge.set_domains(app.name, app_domains(session, app))
 
@@ -101,9 +116,20 @@ def _taken(hostname: str, ours: bool, app_name: str) -> Conflict:
     )
 
 
-def _view(platform: Platform, app: App, row: Domain) -> DomainView:
+def _view(platform: Platform, app: App, hostname: str, added: datetime) -> DomainView:
     target = platform.settings.hostname(app.name)
-    dns = f"CNAME {row.hostname} -> {target} (or A/AAAA records to this server's public address)"
-    return DomainView(
-        row.hostname, app.name, row.created_at, dns, platform.edge.certificate(row.hostname)
-    )
+    if hostname == target:
+        dns = f"A/AAAA {hostname} -> this server's public address (or *.{platform.settings.domain})"
+    else:
+        dns = f"CNAME {hostname} -> {target} (or A/AAAA records to this server's public address)"
+    issuance = platform.acme.status(hostname) if platform.acme is not None else None
+    certificate = platform.edge.certificate(hostname)
+    return DomainView(hostname, app.name, added, dns, certificate, issuance)
+
+
+def _wants_certificate(platform: Platform, hostname: str) -> bool:
+    """No certificate served yet, or one due for renewal."""
+    issuance = platform.acme.status(hostname) if platform.acme is not None else None
+    if issuance is None or issuance.renew_after is None:
+        return True
+    return datetime.now(issuance.renew_after.tzinfo) >= issuance.renew_after

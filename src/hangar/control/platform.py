@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hangar.control.acme_certificates import AcmeCertificates
 from hangar.control.activities import Activities
 from hangar.control.background import Background
 from hangar.control.login_limits import LoginLimits
@@ -72,3 +73,4 @@ class Platform:
     activities: Activities = field(default_factory=Activities)  # see control/activities.py
     metrics: Metrics = field(default_factory=Metrics)  # see control/metrics.py
     ca: CertificateAuthority | None = None  # when the edge serves HTTPS (edge/local_ca.py)
+    acme: AcmeCertificates | None = None  # with --acme-directory (control/acme_certificates.py)

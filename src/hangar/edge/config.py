@@ -83,6 +83,7 @@ class EdgePaths:
     https_only_map: Path  # hostnames whose plain HTTP requests are redirected
     certs_dir: Path  # one PEM per hostname (edge/tls_files.py)
     crt_list: Path
+    acme_challenges_map: Path  # token -> key authorization, for HTTP-01
 
     @classmethod
     def under(cls, state_dir: Path) -> EdgePaths:
@@ -103,6 +104,7 @@ class EdgePaths:
             https_only_map=d / "https-only.map",
             certs_dir=d / "certs",
             crt_list=d / "certs.list",
+            acme_challenges_map=d / "acme-challenges.map",
         )
 
 
@@ -211,6 +213,7 @@ def _frontend_section(listen: Listeners, paths: EdgePaths) -> str:
         "    http-request deny deny_status 400 if { req.fhdr(host) -m sub , }\n"
         "    http-request set-var(txn.host)"
         " req.fhdr(host),host_only,lower,regsub([^a-z0-9.-],_,g)\n"
+        + _acme_challenge_answer(paths)
         + _https_redirect(listen, paths)
         + _forwarded_headers(listen)
         + f"    http-request disable-l7-retry unless {{ method {IDEMPOTENT_METHODS} }}\n"
@@ -228,6 +231,15 @@ def _https_bind(listen: Listeners, paths: EdgePaths) -> str:
     )
 
 
+def _acme_challenge_answer(paths: EdgePaths) -> str:
+    """HTTP-01: the edge itself answers a token the control plane published."""
+    token = f"path,field(4,/),map({paths.acme_challenges_map})"
+    return (
+        "    http-request return status 200 content-type text/plain"
+        f" lf-string %[{token}] if {{ path_beg {ACME_CHALLENGES} }} {{ {token} -m found }}\n"
+    )
+
+
 def _https_redirect(listen: Listeners, paths: EdgePaths) -> str:
     """force_https: plain HTTP gets a 301 to the same URL over HTTPS (not ACME's
     challenges, which must be answered over HTTP)."""
@@ -236,7 +248,7 @@ def _https_redirect(listen: Listeners, paths: EdgePaths) -> str:
     port = "" if listen.https_port == 443 else f":{listen.https_port}"
     return (
         f"    http-request redirect code 301 location https://%[var(txn.host)]{port}"
-        f"%[capture.req.uri] if !{{ ssl_fc }} {{ var(txn.host),map({paths.https_only_map})"
+        f"%[pathq] if !{{ ssl_fc }} {{ var(txn.host),map({paths.https_only_map})"
         f" -m found }} !{{ path_beg {ACME_CHALLENGES} }}\n"
     )
 

@@ -23,9 +23,9 @@ from hangar.edge.files import write_atomic
 from hangar.edge.pages import write_pages
 from hangar.edge.process import HAProxyProcess
 from hangar.edge.runtime_api import RuntimeAPI, ServerState
-from hangar.edge.tls_files import CertificateFiles, CertificateIssuer
+from hangar.edge.tls_files import CertificateChanges, CertificateFiles
 from hangar.errors import EdgeFailure
-from hangar.ports import Backend, CertificateState, Route, RoutePolicy
+from hangar.ports import Backend, CertificateIssuer, CertificateState, Route, RoutePolicy
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,10 @@ class HAProxyEdge:
         issuer: CertificateIssuer | None = None,
         queue_timeout_s: float = QUEUE_TIMEOUT_S,
         metrics_port: int | None = None,
+        fallback_issuer: CertificateIssuer | None = None,
     ) -> None:
-        """HTTPS is served on `https_port` with certificates from `issuer`, if both given."""
+        """HTTPS is served on `https_port` with certificates from `issuer`, if both
+        given; `fallback_issuer` signs the one for other names (default: `issuer`)."""
         self.paths = EdgePaths.under(state_dir)
         self.http_host = http_host
         self.http_port = http_port
@@ -66,13 +68,16 @@ class HAProxyEdge:
             metrics_port=metrics_port,
         )
         self._certificates = (
-            CertificateFiles(self.paths.certs_dir, self.paths.crt_list, issuer, domain)
+            CertificateFiles(
+                self.paths.certs_dir, self.paths.crt_list, issuer, domain, fallback_issuer
+            )
             if issuer is not None and tls
             else None
         )
         self._process = HAProxyProcess(haproxy_bin, self.paths)
         self._desired = DesiredRoutes()
         self._domains: dict[str, tuple[str, ...]] = {}  # also of apps not routed yet
+        self._challenges: dict[str, str] = {}  # ACME's HTTP-01 tokens being answered
         self._lock = threading.RLock()
         self._stale = False  # an adopted process may run an older config
 
@@ -158,9 +163,16 @@ class HAProxyEdge:
                 validate_route(Route(app, f"{app}.{self.domain}", domains=domains))
                 self._domains[app] = domains  # routed with the app's first machine
                 return
-            self._domains[app] = domains
-            if self._desired.set_domains(app, domains):
+            previous = self._domains.get(app, ())
+            if not self._desired.set_domains(app, domains):
+                return
+            try:
                 self._reload_if_running()
+            except EdgeFailure:
+                self._desired.set_domains(app, previous)  # the caller's change is undone
+                self._write_files()
+                raise
+            self._domains[app] = domains
 
     def certificate(self, hostname: str) -> CertificateState | None:
         if self._certificates is None:
@@ -177,13 +189,28 @@ class HAProxyEdge:
             self._reload_if_running()
 
     def refresh_certificates(self) -> None:
-        """Renew the certificates that are due, and reload if any was."""
+        """Write the certificates that are new or renewed and load them, no reload."""
         with self._lock:
-            if self._certificates is None:
+            if self._certificates is not None:
+                self._write_files()
+
+    def publish_challenge(self, token: str, key_authorization: str) -> None:
+        """Answer GET /.well-known/acme-challenge/TOKEN on every hostname, no reload."""
+        with self._lock:
+            self._challenges[token] = key_authorization
+            self._write_challenges()
+            if self.running:
+                self._process.stats.add_map_entry(
+                    self.paths.acme_challenges_map, token, key_authorization
+                )
+
+    def withdraw_challenge(self, token: str) -> None:
+        with self._lock:
+            if self._challenges.pop(token, None) is None:
                 return
-            hostnames = [name for route in self._desired.routes() for name in route.hostnames]
-            if self._certificates.write(hostnames):
-                self._reload_if_running()
+            self._write_challenges()
+            if self.running:
+                self._process.stats.del_map_entry(self.paths.acme_challenges_map, token)
 
     def _add_app(self, app: str, backend: Backend, policy: RoutePolicy) -> None:
         hostname = f"{app}.{self.domain}"
@@ -204,16 +231,39 @@ class HAProxyEdge:
         self._stale = False
 
     def _write_files(self, check: bool = False) -> None:
+        """Write what HAProxy reads. `check` comes before a reload, which loads every
+        certificate; otherwise the new and renewed ones are loaded at runtime."""
         routes = self._desired.routes()
         config = render_config(routes, self.listen, self.paths)
         write_pages(self.paths.pages_dir)
         write_atomic(self.paths.host_map, render_map(routes))
         write_atomic(self.paths.https_only_map, render_https_only_map(routes))
+        self._write_challenges()
+        changes = CertificateChanges()
         if self._certificates is not None:
-            self._certificates.write(name for r in routes for name in r.hostnames)
+            changes = self._certificates.write(name for r in routes for name in r.hostnames)
         if check:
             self._process.check(config)
         write_atomic(self.paths.config, config)
+        if changes and not check and self.running:
+            self._load_certificates(changes)
+
+    def _write_challenges(self) -> None:
+        lines = "".join(f"{token} {value}\n" for token, value in sorted(self._challenges.items()))
+        write_atomic(self.paths.acme_challenges_map, lines)
+
+    def _load_certificates(self, changes: CertificateChanges) -> None:
+        assert self._certificates is not None
+        api, files = self._process.stats, self._certificates
+        try:
+            for hostname in changes.renewed:
+                api.replace_certificate(files.path(hostname), _bundle(files.path(hostname)))
+            for hostname in changes.added:
+                path = files.path(hostname)
+                api.add_certificate(files.crt_list, path, _bundle(path), hostname)
+        except EdgeFailure as exc:
+            log.warning("loading certificates at runtime failed (%s); reloading instead", exc)
+            self._reload()
 
     def _worker_matches(self) -> bool:
         api = self._process.stats
@@ -256,6 +306,10 @@ class HAProxyEdge:
         except EdgeFailure:
             return None
         return [self._process.worker(pid) for pid in old]
+
+
+def _bundle(path: Path) -> str:
+    return path.read_text()
 
 
 def _ensure_server(api: RuntimeAPI, app: str, backend: Backend, policy: RoutePolicy) -> None:

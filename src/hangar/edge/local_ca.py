@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import os
 import socket
-from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -19,32 +18,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hangar.edge.files import write_atomic
+from hangar.ports import IssuedCertificate
 
 CA_LIFETIME = datetime.timedelta(days=3650)
 # What browsers accept at most; renewed once two thirds have passed, like ACME's.
 LEAF_LIFETIME = datetime.timedelta(days=397)
-_BACKDATE = datetime.timedelta(minutes=5)
-_MAX_COMMON_NAME = 64  # a clock a little behind still accepts it
-
-
-@dataclass(frozen=True)
-class IssuedCertificate:
-    """A certificate with its chain and key, as HAProxy reads one file."""
-
-    hostnames: tuple[str, ...]
-    chain_pem: bytes  # the leaf, then the CA
-    key_pem: bytes
-    not_before: datetime.datetime
-    not_after: datetime.datetime
-    issuer: str
-
-    @property
-    def bundle(self) -> bytes:
-        return self.chain_pem + self.key_pem
-
-    def renewal_due(self, now: datetime.datetime) -> bool:
-        """True once two thirds of the lifetime have passed."""
-        return now >= self.not_before + (self.not_after - self.not_before) * 2 / 3
+_BACKDATE = datetime.timedelta(minutes=5)  # a clock a little behind still accepts it
+_MAX_COMMON_NAME = 64
 
 
 class LocalCA:

@@ -65,7 +65,8 @@ class RuntimeAPI:
                 return _read_all(sock).decode(errors="replace")
         except OSError as exc:
             raise EdgeFailure(
-                f"HAProxy runtime API at {self.socket_path} did not answer `{command}`: {exc}",
+                f"HAProxy runtime API at {self.socket_path} did not answer"
+                f" `{_first_line(command)}`: {exc}",
                 "Check that HAProxy is running (see haproxy.log in the edge state dir).",
             ) from exc
 
@@ -154,12 +155,41 @@ class RuntimeAPI:
         pairs = (line.split()[1:3] for line in answer.splitlines() if line.startswith("0x"))
         return {key: value for key, value in pairs}
 
+    def add_map_entry(self, map_file: Path, key: str, value: str) -> None:
+        self.execute(f"add map {map_file} {key} {value}")
+
+    def del_map_entry(self, map_file: Path, key: str) -> None:
+        self.execute(f"del map {map_file} {key}")
+
+    def replace_certificate(self, cert_file: Path, bundle: str) -> None:
+        """New handshakes get this PEM bundle for `cert_file`; no reload, no dropped
+        connection (`set ssl cert` opens a transaction, `commit ssl cert` applies it)."""
+        self._expect(f"set ssl cert {cert_file} <<\n{bundle}", "Transaction")
+        self._expect(f"commit ssl cert {cert_file}", "Success!")
+
+    def add_certificate(self, crt_list: Path, cert_file: Path, bundle: str, sni: str) -> None:
+        """Serve `bundle` for `sni` from now on, as the crt-list's new last line."""
+        self._expect(f"new ssl cert {cert_file}", "New empty certificate store")
+        self.replace_certificate(cert_file, bundle)
+        self._expect(f"add ssl crt-list {crt_list} <<\n{cert_file} {sni}\n", "Success!")
+
+    def _expect(self, command: str, marker: str) -> None:
+        """Send `command` (a payload after `<<` is never quoted back) and raise
+        EdgeFailure unless the answer says `marker`."""
+        answer = self.send(command).strip()
+        if marker not in answer:
+            raise EdgeFailure(f"HAProxy refused `{_first_line(command)}`: {answer}")
+
     def pid(self) -> int:
         """The PID of the process answering on this socket."""
         for line in self.send("show info").splitlines():
             if line.startswith("Pid:"):
                 return int(line.split(":", 1)[1])
         raise EdgeFailure(f"HAProxy at {self.socket_path} did not report its PID")
+
+
+def _first_line(command: str) -> str:
+    return command.split("\n", 1)[0]
 
 
 def _read_all(sock: socket.socket) -> bytes:

@@ -194,3 +194,30 @@ class Domain(Base):
     app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
     hostname: Mapped[str] = mapped_column(String(253), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Certificate(Base):
+    """What ACME gave for one hostname an app serves: the certificate, its key
+    (encrypted like secrets) and how the last attempt went."""
+
+    __tablename__ = "certificates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[int] = mapped_column(ForeignKey("apps.id", ondelete="CASCADE"))
+    hostname: Mapped[str] = mapped_column(String(253), unique=True)
+    issuer: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    chain_pem: Mapped[str | None] = mapped_column(Text, nullable=True)
+    key_ciphertext: Mapped[str | None] = mapped_column(Text, nullable=True)
+    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    not_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attempted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row, since the last success
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class AcmeAccount(Base):
+    """This server's account key at one ACME directory, encrypted like secrets."""
+
+    __tablename__ = "acme_accounts"
+    directory: Mapped[str] = mapped_column(String(500), primary_key=True)
+    key_ciphertext: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

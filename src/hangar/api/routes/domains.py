@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from fastapi import APIRouter, Depends
@@ -26,6 +27,16 @@ class CertificateOut(BaseModel):
     not_after: datetime
 
 
+class IssuanceOut(BaseModel):
+    """With ACME: how getting the certificate goes."""
+
+    state: str  # issued, pending, failed
+    last_error: str | None
+    attempted_at: datetime | None
+    retry_at: datetime | None
+    renew_after: datetime | None
+
+
 class DomainOut(BaseModel):
     hostname: str
     app: str
@@ -33,6 +44,7 @@ class DomainOut(BaseModel):
     status: str
     dns: str
     certificate: CertificateOut | None
+    acme: IssuanceOut | None = None
 
 
 @router.get("", response_model=list[DomainOut])
@@ -79,4 +91,5 @@ def _out(view: DomainView) -> DomainOut:
         status=view.status,
         dns=view.dns,
         certificate=CertificateOut(issuer=cert.issuer, not_after=cert.not_after) if cert else None,
+        acme=IssuanceOut(**asdict(view.issuance)) if view.issuance else None,
     )
