@@ -252,6 +252,7 @@ class RoutePolicy:
     check: CheckSpec | None = None  # the edge runs it too, on every machine
     force_https: bool = False  # plain HTTP answered with a 301 to HTTPS
     hard_limit: int | None = None  # requests a machine takes at once; more wait
+    auto_start: bool = False  # a request finding no machine is held while one starts
 
 
 @dataclass(frozen=True)
@@ -296,6 +297,10 @@ class Edge(ChallengeResponder, Protocol):
         ...
 
     def remove_app(self, app: str) -> None: ...
+
+    def in_flight(self, app: str) -> dict[str, int]:
+        """Requests each of the app's routed servers (by edge name) has now, queued ones too."""
+        ...
 
     def set_domains(self, app: str, domains: tuple[str, ...]) -> None:
         """Route these names (besides APP.<domain>) to `app`, with their certificates."""

@@ -19,16 +19,20 @@ from hangar.control.edge_traffic import record_request
 from hangar.control.platform import Platform, Settings
 from hangar.control.platform_metrics import serve_metrics
 from hangar.control.secrets import SecretStore
+from hangar.control.supervision.auto_start import Starter
+from hangar.control.supervision.auto_stop import IdleStopper
 from hangar.control.supervision.reconcile import reconcile
 from hangar.control.supervision.restart_monitor import RestartMonitor
 from hangar.control.uploads import sweep_expired
 from hangar.control.usage_sampler import SAMPLE_EVERY_S, sample_usage
+from hangar.domain.durations import parse_duration
 from hangar.edge.access_log import AccessLogReceiver
 from hangar.edge.config import NOT_FOUND_BACKEND
 from hangar.edge.haproxy import HAProxyEdge
 from hangar.edge.health import HttpProbe
 from hangar.edge.local_ca import LocalCA
 from hangar.edge.supervisor import EdgeSupervisor
+from hangar.edge.wake import WakeListener
 from hangar.runtime.docker_runtime import DockerRuntime
 from hangar.server_options import ServerOptions
 from hangar.store.database import Database, sqlite_url
@@ -40,6 +44,7 @@ SHUTDOWN_WAIT_S = 20.0  # then running deploys and operations get this long to e
 UPLOAD_SWEEP_S = 60.0  # expired uploads are removed within this long
 RENEW_CHECK_S = 3600.0  # certificates due for renewal are renewed within this long
 ACME_ROUND_S = 2.0  # a hostname waiting for its ACME certificate is ordered within this long
+LOAD_ROUND_S = 1.0  # apps whose machines are all at soft_limit get one more within this long
 
 
 def instance_id(data_dir: Path) -> str:
@@ -134,6 +139,7 @@ def serve(options: ServerOptions) -> None:
         skip=frozenset({NOT_FOUND_BACKEND}),  # unknown hosts: no app's traffic
     )
     access_log.start()
+    wake = start_on_demand(platform, edge, parse_duration(options.auto_stop_idle))
     metrics = serve_metrics(platform.db, options.metrics_port) if options.metrics_port else None
     log.info("edge serving http://*.%s:%d", options.domain, options.http_port)
     if options.https_port:
@@ -144,12 +150,24 @@ def serve(options: ServerOptions) -> None:
         if metrics is not None:
             metrics.shutdown()
         access_log.close()
+        wake.close()
         restarts.stop()
         supervisor.stop()
         # The data plane outlives the control plane: HAProxy keeps serving the apps
         # and the next `hangar server` adopts it.
         log.info("control plane stopped; the edge (pid %s) keeps serving", edge.pid)
         platform.db.dispose()
+
+
+def start_on_demand(platform: Platform, edge: HAProxyEdge, idle_s: float) -> WakeListener:
+    """Machines started by requests and load, stopped when idle (fly's autostart/autostop)."""
+    starter = Starter(platform)
+    wake = WakeListener(edge.paths.wake_socket, starter.wake)
+    wake.start()
+    platform.background.every("auto-start", LOAD_ROUND_S, starter.round)
+    stopper = IdleStopper(platform, idle_s)
+    platform.background.every("auto-stop", max(0.5, min(idle_s / 5, 10.0)), stopper.round)
+    return wake
 
 
 def default_api_hosts(bind: str) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from hangar.domain.durations import parse_duration
 from hangar.domain.image_names import BASE_IMAGES
 
 
@@ -89,6 +90,14 @@ class ServerOptions:
         "--edge-metrics-port",
         "Loopback port of HAProxy's own Prometheus exporter (/metrics); 0: none",
         min=0,
+    )
+    auto_stop_idle: str = _flag(
+        "5m",
+        "--auto-stop-idle",
+        "A machine of an app with auto_stop_machines gets no request for this long: it is "
+        "drained and stopped (never below min_machines_running)",
+        metavar="DURATION",
+        check=parse_duration,
     )
     database_url: str | None = _flag(
         None, "--database-url", "postgresql://… (default SQLite in the data dir)"

@@ -197,6 +197,7 @@ class FakeEdge:
     policies: dict[str, RoutePolicy] = field(default_factory=dict)
     domains: dict[str, tuple[str, ...]] = field(default_factory=dict)
     challenges: dict[str, str] = field(default_factory=dict)  # ACME HTTP-01 tokens
+    load: dict[str, int] = field(default_factory=dict)  # requests in flight, by server name
 
     @property
     def checks(self) -> dict[str, CheckSpec | None]:
@@ -234,6 +235,9 @@ class FakeEdge:
 
     def set_domains(self, app: str, domains: tuple[str, ...]) -> None:
         self.domains[app] = domains
+
+    def in_flight(self, app: str) -> dict[str, int]:
+        return {name: self.load.get(name, 0) for name in self.servers.get(app, {})}
 
     def certificate(self, hostname: str) -> CertificateState | None:
         return None  # the fake serves plain HTTP

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from hangar.appconfig import ConfigInvalid, load_file, parse, render
-from hangar.appconfig.durations import parse_duration
+from hangar.domain.durations import parse_duration
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import object_session
+
 from hangar.api.schemas import AppOut, MachineOut, ReleaseOut
 from hangar.control.platform import Settings
+from hangar.domain.states import AppStatus, MachineState
 from hangar.store.models import App, Machine, Release
 
 
 def app_out(app: App, settings: Settings) -> AppOut:
     return AppOut(
         name=app.name,
-        status=app.status,
+        status=shown_status(app),
         region=app.region,
         hostname=settings.hostname(app.name),
         url=settings.app_url(app.name),
@@ -45,3 +49,16 @@ def release_out(release: Release) -> ReleaseOut:
         reason=release.reason,
         created_at=release.created_at,
     )
+
+
+def shown_status(app: App) -> str:
+    """`suspended` while a deployed app has no started machine (all stopped, or scaled to 0)."""
+    session = object_session(app)
+    if app.status != AppStatus.DEPLOYED or session is None:
+        return app.status
+    started = session.scalar(
+        select(func.count())
+        .select_from(Machine)
+        .where(Machine.app_id == app.id, Machine.state == MachineState.STARTED)
+    )
+    return AppStatus.SUSPENDED if started == 0 else app.status

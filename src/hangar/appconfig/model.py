@@ -14,8 +14,8 @@ from pydantic import (
     model_validator,
 )
 
-from hangar.appconfig.durations import parse_duration
 from hangar.domain.check_syntax import CHECK_PATH, HTTP_METHOD
+from hangar.domain.durations import parse_duration
 from hangar.domain.restart_policy import DEFAULT_RETRIES
 from hangar.domain.vm_sizes import parse_memory_mb
 from hangar.errors import InvalidInput

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import tomlkit
 
-from hangar.appconfig.durations import format_duration
 from hangar.appconfig.model import AppConfig, Concurrency
+from hangar.domain.durations import format_duration
 
 
 def render(config: AppConfig) -> str:

@@ -6,7 +6,6 @@ from typing import Any
 
 import typer
 
-from hangar.appconfig.durations import parse_duration
 from hangar.cli.context import (
     ApiUrlOption,
     AppOption,
@@ -19,6 +18,7 @@ from hangar.cli.context import (
     short_time,
     table,
 )
+from hangar.domain.durations import parse_duration
 from hangar.errors import InvalidInput
 
 app = typer.Typer(help="Tokens for CI and other machines: make, list, revoke", no_args_is_help=True)

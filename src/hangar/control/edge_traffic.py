@@ -1,5 +1,6 @@
 """What the edge's access log tells the control plane, one request at a time: the
-traffic plots (control/metrics.py) and the app's edge log (`hangar logs --edge`)."""
+traffic plots (control/metrics.py), the app's edge log (`hangar logs --edge`) and
+when each machine last served (control/machine_traffic.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ NO_MACHINE = "edge"  # the tag of a request no machine took (a 503, a redirect)
 
 def record_request(platform: Platform, request: EdgeRequest) -> None:
     platform.metrics.record_request(request.app, request.status, request.duration_ms)
-    platform.edge_log.write(request.app, machine_of(request.machine), describe(request))
+    machine = machine_of(request.machine)
+    platform.edge_log.write(request.app, machine, describe(request))
+    if machine != NO_MACHINE:
+        platform.traffic.saw(machine)  # not idle (control/supervision/auto_stop.py)
 
 
 def machine_of(server: str) -> str:

@@ -9,6 +9,7 @@ from hangar.control.acme_certificates import AcmeCertificates
 from hangar.control.activities import Activities
 from hangar.control.background import Background
 from hangar.control.login_limits import LoginLimits
+from hangar.control.machine_traffic import MachineTraffic
 from hangar.control.metrics import Metrics
 from hangar.control.platform_log import PlatformLog, edge_access_log
 from hangar.control.secrets import SecretStore
@@ -72,5 +73,6 @@ class Platform:
     login_limits: LoginLimits = field(default_factory=LoginLimits)  # see control/login_limits.py
     activities: Activities = field(default_factory=Activities)  # see control/activities.py
     metrics: Metrics = field(default_factory=Metrics)  # see control/metrics.py
+    traffic: MachineTraffic = field(default_factory=MachineTraffic)  # last request per machine
     ca: CertificateAuthority | None = None  # when the edge serves HTTPS (edge/local_ca.py)
     acme: AcmeCertificates | None = None  # with --acme-directory (control/acme_certificates.py)

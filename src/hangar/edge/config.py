@@ -84,6 +84,9 @@ class EdgePaths:
     certs_dir: Path  # one PEM per hostname (edge/tls_files.py)
     crt_list: Path
     acme_challenges_map: Path  # token -> key authorization, for HTTP-01
+    autostart_map: Path  # apps whose requests may wake a stopped machine (edge/wake.py)
+    wake_script: Path
+    wake_socket: Path
 
     @classmethod
     def under(cls, state_dir: Path) -> EdgePaths:
@@ -105,6 +108,9 @@ class EdgePaths:
             certs_dir=d / "certs",
             crt_list=d / "certs.list",
             acme_challenges_map=d / "acme-challenges.map",
+            autostart_map=d / "autostart.map",
+            wake_script=d / "wake.lua",
+            wake_socket=d / "wake.sock",
         )
 
 
@@ -153,6 +159,13 @@ def render_https_only_map(routes: list[Route]) -> str:
     )
 
 
+def render_autostart_map(routes: list[Route]) -> str:
+    """The apps whose requests are held while a stopped machine starts."""
+    return "".join(
+        f"{r.app} 1\n" for r in sorted(routes, key=lambda r: r.app) if r.policy.auto_start
+    )
+
+
 def render_config(routes: list[Route], listen: Listeners, paths: EdgePaths) -> str:
     """The full haproxy.cfg serving `routes` where `listen` says."""
     for route in routes:
@@ -180,6 +193,7 @@ def _global_section(paths: EdgePaths) -> str:
         "    tune.bufsize 16384\n"
         "    tune.maxrewrite 1024\n"
         f"    log {paths.access_socket} len {MAX_LINE} format raw local0 info\n"
+        f"    lua-load {paths.wake_script}\n"
     )
 
 
@@ -216,6 +230,7 @@ def _frontend_section(listen: Listeners, paths: EdgePaths) -> str:
         + _acme_challenge_answer(paths)
         + _https_redirect(listen, paths)
         + _forwarded_headers(listen)
+        + _hold_while_waking(paths)
         + f"    http-request disable-l7-retry unless {{ method {IDEMPOTENT_METHODS} }}\n"
         f"    use_backend %[var(txn.host),map({paths.host_map})]\n"
         f"    default_backend {NOT_FOUND_BACKEND}\n"
@@ -228,6 +243,15 @@ def _https_bind(listen: Listeners, paths: EdgePaths) -> str:
     return (
         f"    bind {listen.host}:{listen.https_port} ssl crt-list {paths.crt_list}"
         " alpn h2,http/1.1 ssl-min-ver TLSv1.2\n"
+    )
+
+
+def _hold_while_waking(paths: EdgePaths) -> str:
+    """Apps with auto_start_machines: a request finding no machine waits for one."""
+    return (
+        f"    http-request set-var(txn.app) var(txn.host),map({paths.host_map})\n"
+        "    http-request lua.hangar_hold"
+        f" if {{ var(txn.app),map({paths.autostart_map}) -m found }}\n"
     )
 
 

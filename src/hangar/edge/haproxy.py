@@ -12,6 +12,7 @@ from hangar.edge.config import (
     QUEUE_TIMEOUT_S,
     EdgePaths,
     Listeners,
+    render_autostart_map,
     render_config,
     render_https_only_map,
     render_map,
@@ -24,6 +25,7 @@ from hangar.edge.pages import write_pages
 from hangar.edge.process import HAProxyProcess
 from hangar.edge.runtime_api import RuntimeAPI, ServerState
 from hangar.edge.tls_files import CertificateChanges, CertificateFiles
+from hangar.edge.wake import write_wake_script
 from hangar.errors import EdgeFailure
 from hangar.ports import Backend, CertificateIssuer, CertificateState, Route, RoutePolicy
 
@@ -156,6 +158,13 @@ class HAProxyEdge:
             if self.running:
                 _remove_server(self._process.stats, app, name)
 
+    def in_flight(self, app: str) -> dict[str, int]:
+        if not self.running:
+            return {}
+        with self._lock:
+            routed = {b.name for r in self._desired.routes() if r.app == app for b in r.backends}
+        return {s.name: s.in_flight for s in self._process.stats.servers(app) if s.name in routed}
+
     def set_domains(self, app: str, domains: tuple[str, ...]) -> None:
         """Route `domains` to `app` too (a hitless reload, with their certificates)."""
         with self._lock:
@@ -238,6 +247,8 @@ class HAProxyEdge:
         write_pages(self.paths.pages_dir)
         write_atomic(self.paths.host_map, render_map(routes))
         write_atomic(self.paths.https_only_map, render_https_only_map(routes))
+        write_atomic(self.paths.autostart_map, render_autostart_map(routes))
+        write_wake_script(self.paths.wake_script, self.paths.wake_socket)
         self._write_challenges()
         changes = CertificateChanges()
         if self._certificates is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hangar.appconfig.model import AppConfig
@@ -142,11 +142,17 @@ class MachineOps:
         self.retire(app, machine_id, info.container_id, config, which="new")
 
     def wait_healthy(
-        self, info: ContainerInfo, config: AppConfig, timeout_s: float, record: bool = True
+        self,
+        info: ContainerInfo,
+        config: AppConfig,
+        timeout_s: float,
+        record: bool = True,
+        retry_s: float | None = None,
     ) -> None:
-        """Wait for the checks; fail at once, with the exit and last lines, if it exits."""
+        """Wait for the checks; fail at once, with the exit and last lines, if it exits.
+        `retry_s`: try a failing check this often (default: its interval, at most 0.2 s)."""
         try:
-            await_checks(self.platform, info, config, timeout_s)
+            await_checks(self.platform, info, config, timeout_s, retry_s)
         except HealthCheckFailed as exc:
             if record:
                 self._mark_failed(info.machine_id, exc)
@@ -266,10 +272,16 @@ class MachineOps:
 
 
 def await_checks(
-    platform: Platform, info: ContainerInfo, config: AppConfig, timeout_s: float
+    platform: Platform,
+    info: ContainerInfo,
+    config: AppConfig,
+    timeout_s: float,
+    retry_s: float | None = None,
 ) -> None:
     """Wait for the machine's checks, giving up early (MachineExited) if the container stops."""
     checks = health_checks(config)
+    if retry_s is not None:
+        checks = [replace(c, interval_s=min(c.interval_s, retry_s)) for c in checks]
     service = config.http_service
     target = ProbeTarget.of(info, service.internal_port) if service else None
     if target is None or not checks:

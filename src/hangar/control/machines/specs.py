@@ -79,11 +79,17 @@ def health_checks(config: AppConfig) -> list[CheckSpec]:
 
 
 def edge_policy(config: AppConfig) -> RoutePolicy:
-    """How the edge treats the app's machines: its check, force_https, hard limit."""
+    """How the edge treats the app's machines: its check, force_https, hard limit,
+    and whether a request may start a stopped machine."""
     service = config.http_service
     if service is None:
         return RoutePolicy(edge_check(config))
-    return RoutePolicy(edge_check(config), service.force_https, service.concurrency.hard_limit)
+    return RoutePolicy(
+        edge_check(config),
+        service.force_https,
+        service.concurrency.hard_limit,
+        auto_start=service.auto_start_machines,
+    )
 
 
 def edge_check(config: AppConfig) -> CheckSpec | None:

@@ -8,10 +8,11 @@ from hangar.appconfig.model import AppConfig
 from hangar.appconfig.stored import from_stored
 from hangar.control import leases
 from hangar.control.apps import app_machines, find_app
-from hangar.control.machines.lifecycle import MachineOps, Target, backend_name
+from hangar.control.machines.lifecycle import MachineOps, Target
+from hangar.control.machines.power import power_off
 from hangar.control.machines.targets import machine_release
 from hangar.control.platform import Platform
-from hangar.domain.states import CheckStatus, MachineState
+from hangar.domain.states import MachineState
 from hangar.errors import Conflict, NotFound
 from hangar.store.database import Database
 from hangar.store.models import Machine, User
@@ -22,17 +23,7 @@ def stop_machine(platform: Platform, user: User, app: str, machine_id: str) -> N
     if machine.state == MachineState.STOPPED:
         return
     with leases.app_lease(platform.db, app, "machine stop"):
-        _stop(platform, app, machine, config)
-
-
-def _stop(platform: Platform, app: str, machine: Machine, config: AppConfig) -> None:
-    ops = MachineOps(platform)
-    if machine.container_id:
-        name = backend_name(machine.id, machine.container_id)
-        platform.edge.drain_backend(app, name, platform.settings.drain_timeout_s)
-        platform.edge.remove_backend(app, name)
-        platform.runtime.stop(machine.container_id, config.kill_signal, int(config.kill_timeout))
-    ops.save(machine.id, state=MachineState.STOPPED, checks=CheckStatus.UNKNOWN)
+        power_off(platform, app, machine, config)
 
 
 def start_machine(platform: Platform, user: User, app: str, machine_id: str) -> None:
