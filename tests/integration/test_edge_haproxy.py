@@ -63,6 +63,12 @@ def worker_pid(edge: HAProxyEdge) -> int:
 
 
 @pytest.mark.haproxy
+def wait_for_old_workers_to_exit(edge: HAProxyEdge, timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while edge._process.worker_pids()[1] and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def test_unknown_host_gets_the_404_page(edge: HAProxyEdge) -> None:
     edge.sync([Route("web", "web.localhost")])
     status, body = get(edge.http_port, "nope.localhost:8080")
@@ -424,7 +430,8 @@ def test_requests_queue_for_a_busy_machine_and_prefer_the_least_loaded(
     time.sleep(0.3)
     assert get(edge.http_port, "web.localhost") == (200, "a1")  # waited its turn (< 10 s)
     slow.join()
-    edge.add_backend("web", servers["b2"].backend, RoutePolicy(hard_limit=5))
+    edge.add_backend("web", servers["b2"].backend, RoutePolicy(hard_limit=5))  # a reload
+    wait_for_old_workers_to_exit(edge)  # each worker counts only its own requests
     slow = threading.Thread(
         target=lambda: answers.append(get(edge.http_port, "web.localhost", "/slow"))
     )

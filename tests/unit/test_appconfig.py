@@ -168,3 +168,13 @@ def test_concurrency_limits_default_as_flys_do(given, soft, hard):
     assert config.http_service is not None
     limits = config.http_service.concurrency
     assert (limits.soft_limit, limits.hard_limit) == (soft, hard)
+
+
+def test_suspend_is_accepted_and_said_to_act_as_stop():
+    loaded = parse({"app": "web", "http_service": {"auto_stop_machines": "suspend"}})
+    assert loaded.config.http_service is not None
+    assert loaded.config.http_service.auto_stop_machines == "suspend"
+    (warning,) = loaded.warnings
+    assert "suspend" in warning and 'as with "stop"' in warning
+    plain = parse({"app": "web", "http_service": {"auto_stop_machines": "stop"}})
+    assert plain.warnings == []

@@ -9,6 +9,7 @@ import pytest
 from hangar.edge.config import (
     EdgePaths,
     Listeners,
+    render_autostart_map,
     render_config,
     render_https_only_map,
     render_map,
@@ -261,3 +262,24 @@ def test_haproxys_prometheus_exporter_listens_on_loopback_only_when_asked() -> N
     lines = section(render_config([WEB], listen, PATHS), "frontend metrics")
     assert lines[0] == "bind 127.0.0.1:9101"
     assert "http-request use-service prometheus-exporter if { path /metrics }" in lines
+
+
+def test_requests_of_apps_with_auto_start_are_held_by_the_wake_action():
+    waking = Route("web", "web.example.com", policy=RoutePolicy(auto_start=True))
+    config = render(waking, API)
+    assert f"lua-load {PATHS.wake_script}" in section(config, "global")
+    frontend = section(config, "frontend http")
+    hold = f"http-request lua.hangar_hold if {{ var(txn.app),map({PATHS.autostart_map}) -m found }}"
+    assert hold in frontend
+    assert frontend.index(hold) < frontend.index(
+        f"use_backend %[var(txn.host),map({PATHS.host_map})]"
+    )
+    assert render_autostart_map([API, waking]) == "web 1\n"
+
+
+def test_acme_challenges_are_answered_from_their_map_before_any_redirect():
+    frontend = section(render(WEB, https_port=8443), "frontend http")
+    (answer,) = [line for line in frontend if "acme-challenge" in line and "return" in line]
+    assert f"map({PATHS.acme_challenges_map})" in answer
+    redirect = next(line for line in frontend if "redirect" in line)
+    assert frontend.index(answer) < frontend.index(redirect)

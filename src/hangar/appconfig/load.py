@@ -39,7 +39,19 @@ def parse(data: dict[str, Any], source: str = CONFIG_FILE) -> Loaded:
         config = AppConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigInvalid([_describe(err) for err in exc.errors()], source) from exc
-    return Loaded(config, [_warning(key) for key in unknown_keys(data, AppConfig)])
+    warnings = [_warning(key) for key in unknown_keys(data, AppConfig)]
+    return Loaded(config, warnings + _differences(config))
+
+
+def _differences(config: AppConfig) -> list[str]:
+    """What Hangar does differently from fly for a valid setting."""
+    service = config.http_service
+    if service is not None and service.auto_stop_machines == "suspend":
+        return [
+            'auto_stop_machines = "suspend" stops idle machines on Hangar (their memory '
+            'is not kept); the next request starts them again, as with "stop"'
+        ]
+    return []
 
 
 def _warning(key: str) -> str:

@@ -87,6 +87,8 @@ class WakeListener:
         self._thread.start()
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)  # wakes the accept (close alone does not)
         self._socket.close()
         with contextlib.suppress(FileNotFoundError):
             self._path.unlink()
