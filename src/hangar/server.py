@@ -113,6 +113,7 @@ def build_edge(
         issuer=acme or ca,
         metrics_port=options.edge_metrics_port or None,
         fallback_issuer=ca,
+        threads=options.edge_threads or None,
     )
 
 

@@ -63,6 +63,9 @@ class ServerOptions:
         min=0,
     )
     domain: str = _flag("localhost", "--domain", "Apps answer at APP.<domain>")
+    edge_threads: int = _flag(
+        0, "--edge-threads", "HAProxy's threads (nbthread); 0: one per core", metavar="N", min=0
+    )
     acme_directory: str = _flag(
         "",
         "--acme-directory",

@@ -44,14 +44,16 @@ def test_certificates_come_from_acme_and_a_failed_one_says_why(tmp_path):
             "--acme-ca-file", str(pebble.ca_file),
         )  # fmt: skip
         server = start_server(tmp_path / "data", http_port, extra=acme)
+        cli = Cli(tmp_path / "home", server.api_url)
+        created: list[str] = []
         try:
-            cli = Cli(tmp_path / "home", server.api_url)
             cli.ok("auth", "signup", "--email", "acme@example.com", "--password", "correct-horse")
             project = tmp_path / "app"
             shutil.copytree(EXAMPLE, project)
             name = app_name("acme")
             write_fly_toml(project, name)
             cli.ok("apps", "create", name)
+            created.append(name)
             cli.ok("deploy", cwd=project)
             hostname = f"{name}.{DOMAIN}"
             shown = wait_for_state(cli, name, hostname)
@@ -73,4 +75,6 @@ def test_certificates_come_from_acme_and_a_failed_one_says_why(tmp_path):
             plain = server.get(name, "/", headers={"Host": "bad.example.com"})
             assert plain.status_code == 200  # plain HTTP goes on while HTTPS waits
         finally:
+            for name in created:
+                cli("apps", "destroy", name, "--yes")
             server.stop()

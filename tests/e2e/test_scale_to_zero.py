@@ -51,6 +51,13 @@ def test_an_idle_app_stops_and_its_next_request_waits_for_a_machine(idle_server,
         'auto_stop_machines = "stop"\nauto_start_machines = true\nmin_machines_running = 0\n'
     )
     cli.ok("apps", "create", name)
+    try:
+        held_request_is_answered(idle_server, cli, project, name)
+    finally:
+        cli("apps", "destroy", name, "--yes")
+
+
+def held_request_is_answered(idle_server, cli: Cli, project: Path, name: str) -> None:
     cli.ok("deploy", cwd=project)
     assert wait_for_states(cli, name, ["stopped", "stopped"]) == ["stopped", "stopped"]
     listed = {a["name"]: a for a in json.loads(cli.ok("apps", "list", "--json").stdout)}

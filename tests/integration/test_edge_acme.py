@@ -166,3 +166,17 @@ def test_a_failed_validation_keeps_plain_http_and_says_why(edge, acme, machine, 
     with socket.create_connection(("127.0.0.1", edge.http_port), timeout=10) as conn:
         conn.sendall(b"GET / HTTP/1.1\r\nHost: elsewhere.example.com\r\nConnection: close\r\n\r\n")
         assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+
+
+def test_an_unreachable_directory_is_a_failure_that_says_so(tmp_path, store, edge, machine):
+    closed = f"https://localhost:{free_port()}/dir"  # nothing listens there
+    unreachable = AcmeCertificates(
+        store, SecretBox(Fernet.generate_key()), AcmeDirectory(closed, None), DOMAIN
+    )
+    unreachable.attach(edge)
+    edge.sync([Route("web", f"web.{DOMAIN}")])
+    edge.add_backend("web", machine.backend, None)
+    status = unreachable.obtain(f"web.{DOMAIN}")
+    assert status.state == "failed"
+    assert status.last_error is not None
+    assert status.last_error.startswith("the ACME directory could not be reached")

@@ -130,15 +130,19 @@ def stop_all(platform, clock: Clock) -> None:
     stopper.round()
 
 
+def started(platform) -> list[str]:
+    return [machine for machine, state in states(platform).items() if state == "started"]
+
+
 def test_a_request_to_an_app_without_a_machine_starts_one(fake_platform, tmp_path, clock):
-    first, _ = deployed(fake_platform, tmp_path, on_demand())
+    deployed(fake_platform, tmp_path, on_demand())
     stop_all(fake_platform, clock)
     starter = Starter(fake_platform)
     assert starter.wake("web") is True
-    assert wait_for(lambda: states(fake_platform)[first] == "started")
+    assert starter.wake("web") is True  # a second request waits for the same start
     assert wait_for(lambda: len(fake_platform.edge.routes["web"]) == 1)  # routed: the edge sends
-    assert list(fake_platform.edge.routes["web"]) == [first]
-    assert "(auto start)" in fake_platform.platform_log.lines("web")[-1].message
+    assert list(fake_platform.edge.routes["web"]) == started(fake_platform)  # one machine only
+    assert wait_for(lambda: "serving after" in fake_platform.platform_log.lines("web")[-1].message)
 
 
 def test_wake_says_no_when_nothing_can_start(fake_platform, tmp_path, clock):
@@ -169,3 +173,15 @@ def test_a_machine_starts_when_every_started_one_is_at_its_soft_limit(
     (woken,) = starter.round()
     assert woken != running.id
     assert wait_for(lambda: states(fake_platform)[woken] == "started")
+
+
+def test_a_start_waits_for_the_change_that_holds_the_lease(fake_platform, tmp_path, clock):
+    deployed(fake_platform, tmp_path, on_demand())
+    stop_all(fake_platform, clock)
+    holder = "auto-stop-test"
+    leases.acquire(fake_platform.db, "web", holder, "auto stop")
+    assert Starter(fake_platform).wake("web") is True
+    time.sleep(0.3)
+    assert started(fake_platform) == []  # still waiting for the lease
+    leases.release(fake_platform.db, "web", holder)
+    assert wait_for(lambda: len(started(fake_platform)) == 1)

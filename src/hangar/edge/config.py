@@ -124,6 +124,7 @@ class Listeners:
     region: str = "local"  # said to apps in Fly-Region
     queue_timeout_s: float = QUEUE_TIMEOUT_S
     metrics_port: int | None = None  # HAProxy's Prometheus exporter, on 127.0.0.1
+    threads: int | None = None  # HAProxy's nbthread; None: one per core
 
 
 def validate_route(route: Route) -> None:
@@ -171,7 +172,7 @@ def render_config(routes: list[Route], listen: Listeners, paths: EdgePaths) -> s
     for route in routes:
         validate_route(route)
     parts = [
-        _global_section(paths),
+        _global_section(paths, listen),
         _defaults_section(listen, paths),
         _frontend_section(listen, paths),
         _not_found_section(paths),
@@ -181,10 +182,12 @@ def render_config(routes: list[Route], listen: Listeners, paths: EdgePaths) -> s
     return "\n".join(parts)
 
 
-def _global_section(paths: EdgePaths) -> str:
+def _global_section(paths: EdgePaths, listen: Listeners) -> str:
+    threads = f"    nbthread {listen.threads}\n" if listen.threads else ""
     return (
         "global\n"
         "    master-worker\n"
+        f"{threads}"
         f"    stats socket {paths.stats_socket} mode 600 level admin expose-fd listeners\n"
         "    stats timeout 30s\n"
         "    hard-stop-after 60s\n"

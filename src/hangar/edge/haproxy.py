@@ -54,6 +54,7 @@ class HAProxyEdge:
         queue_timeout_s: float = QUEUE_TIMEOUT_S,
         metrics_port: int | None = None,
         fallback_issuer: CertificateIssuer | None = None,
+        threads: int | None = None,
     ) -> None:
         """HTTPS is served on `https_port` with certificates from `issuer`, if both
         given; `fallback_issuer` signs the one for other names (default: `issuer`)."""
@@ -68,6 +69,7 @@ class HAProxyEdge:
             https_port if tls else None,
             queue_timeout_s=queue_timeout_s,
             metrics_port=metrics_port,
+            threads=threads,
         )
         self._certificates = (
             CertificateFiles(

@@ -83,12 +83,15 @@ def run_check(target: ProbeTarget, check: CheckSpec, timeout_s: float) -> str:
 def _tcp_check(target: ProbeTarget, timeout_s: float) -> str:
     """The app's own socket must listen (when this host can see it), and a connection
     through the published port must stay open: Docker's proxy accepts either way."""
+    seen = None
     if target.pid is not None and target.container_id:
         seen = listening(target.pid, target.container_id)
         if seen is not None and (why := seen.verdict(target.internal_port)):
             return why
     with socket.create_connection((HOST, target.host_port), timeout=timeout_s) as sock:
-        return _held_open(sock)
+        # The app's own socket listens: the published port leads to it. Unseen, a
+        # connection that stays open a moment is the only sign something is behind it.
+        return "" if seen is not None else _held_open(sock)
 
 
 def _held_open(sock: socket.socket) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+import uuid
 
 from hangar.appconfig.stored import from_stored
 from hangar.control import leases
@@ -23,6 +25,7 @@ from hangar.errors import HangarError
 from hangar.store.models import Machine
 
 log = logging.getLogger(__name__)
+LEASE_WAIT_S = 30.0  # a start waits this long for another change of the app to end
 
 
 class Starter:
@@ -69,8 +72,11 @@ class Starter:
         return True
 
     def _power_on(self, app: str, machine: Machine, why: str) -> None:
+        holder = f"auto-start-{uuid.uuid4().hex[:12]}"
         try:
-            with leases.app_lease(self.platform.db, app, "auto start"):
+            # An auto stop of the app's last machine may still hold the lease: wait it out.
+            leases.acquire_waiting(self.platform.db, app, holder, "auto start", LEASE_WAIT_S)
+            with leases.held(self.platform.db, app, holder):
                 with self.platform.db.session() as session:
                     current = session.get(Machine, machine.id)
                     if current is None or current.state != MachineState.STOPPED:
@@ -79,7 +85,12 @@ class Starter:
                 self.platform.platform_log.write(
                     app, machine.id, f"Starting machine {machine.id}: {why} (auto start)"
                 )
+                began = time.monotonic()
                 power_on(self.platform, current, config)
+                took = time.monotonic() - began
+                self.platform.platform_log.write(
+                    app, machine.id, f"Machine {machine.id} serving after {took:.2f} s (auto start)"
+                )
         except HangarError as exc:
             log.warning("auto start of machine %s of %s failed: %s", machine.id, app, exc.message)
             self.platform.platform_log.write(
