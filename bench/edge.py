@@ -22,13 +22,15 @@ engine's userland proxy (docker-proxy) carries the published ports.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import docker
 
@@ -92,15 +94,39 @@ class Row:
     requests_s: float
     p50_ms: float
     p99_ms: float
+    requests: int = 0
+    proxy_cpu_s: float = 0.0  # CPU time the proxy's processes used during the run
+
+    @property
+    def per_core(self) -> float | None:
+        """Requests a second one core of the proxy could serve: requests per CPU second."""
+        return self.requests / self.proxy_cpu_s if self.proxy_cpu_s else None
 
 
-def write_app(folder: Path, name: str) -> Path:
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of `pids` (and their threads) so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def write_app(folder: Path, name: str, service_extra: str = "") -> Path:
     project = folder / "nginx-app"
     project.mkdir()
     (project / "Dockerfile").write_text(MACHINE_DOCKERFILE)
     (project / "nginx.conf").write_text(MACHINE_CONF)
     (project / "index.html").write_text("<h1>hello from nginx</h1>\n")
-    (project / "fly.toml").write_text(f'app = "{name}"\n\n[http_service]\ninternal_port = 8080\n')
+    (project / "fly.toml").write_text(
+        f'app = "{name}"\n\n[http_service]\ninternal_port = 8080\n{service_extra}'
+        # limits on, set above what wrk's connections can reach: nginx has none
+        "[http_service.concurrency]\nsoft_limit = 500\nhard_limit = 1000\n"
+    )
     return project
 
 
@@ -122,9 +148,17 @@ def pids_of(pattern: str) -> list[int]:
     return [int(p) for p in found.stdout.split()]
 
 
-def pin_edge(server: RunningServer) -> None:
+def pin_edge(server: RunningServer) -> list[int]:
+    """Pin the edge's HAProxy to the proxy core; its PIDs."""
     master = int((server.data_dir / "edge" / "haproxy.pid").read_text().split()[0])
-    pin([master, *pids_of(f"haproxy.*{server.data_dir}")], PROXY_CORE)
+    pids = sorted({master, *pids_of(f"haproxy.*{server.data_dir}")})
+    pin(pids, PROXY_CORE)
+    return pids
+
+
+def container_pids(container: Any) -> list[int]:
+    top = container.top(ps_args="-o pid")
+    return [int(process[0]) for process in top["Processes"]]
 
 
 def userland_proxy(ports: list[int]) -> list[int]:
@@ -159,11 +193,14 @@ def wrk_ok(url: str) -> bool:
     return done.returncode == 0
 
 
-def run_wrk(url: str, host: str | None, seconds: int, connections: int) -> Row:
+def run_wrk(
+    url: str, host: str | None, seconds: int, connections: int, proxy: list[int] | None = None
+) -> Row:
     command = ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", "--latency"]
     if host:
         command += ["-H", f"Host: {host}"]
     subprocess.run([*command, f"-d{WARMUP_S}s", url], check=True, capture_output=True)
+    before = cpu_seconds(proxy or [])
     done = subprocess.run(
         [*command, f"-d{seconds}s", url],
         check=True,
@@ -171,7 +208,8 @@ def run_wrk(url: str, host: str | None, seconds: int, connections: int) -> Row:
         text=True,
         timeout=seconds + 30,
     )
-    return parse_wrk(url, done.stdout)
+    row = parse_wrk(url, done.stdout)
+    return replace(row, proxy_cpu_s=cpu_seconds(proxy or []) - before)
 
 
 def parse_wrk(label: str, output: str) -> Row:
@@ -179,9 +217,11 @@ def parse_wrk(label: str, output: str) -> Row:
     p50 = re.search(r"^\s+50%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    if not (rate and p50 and p99) or errors:
+    count = re.search(r"(\d+) requests in", output)
+    if not (rate and p50 and p99 and count) or errors:
         raise SystemExit(f"wrk on {label} failed or saw errors:\n{output}")
-    return Row(label, float(rate.group(1)), _ms(*p50.groups()), _ms(*p99.groups()))
+    p50_ms, p99_ms = _ms(*p50.groups()), _ms(*p99.groups())
+    return Row(label, float(rate.group(1)), p50_ms, p99_ms, int(count.group(1)))
 
 
 def _ms(value: str, unit: str) -> float:
@@ -192,7 +232,7 @@ def build_proxy_image(client: docker.DockerClient, project: Path) -> None:
     client.images.build(path=str(project), tag=NGINX_IMAGE, rm=True)
 
 
-def measure(seconds: int, connections: int) -> None:
+def measure(seconds: int, connections: int, service_extra: str = "") -> None:
     client = docker.from_env()
     with tempfile.TemporaryDirectory(prefix="hangar-edge-bench-") as tmp:
         folder = Path(tmp)
@@ -202,22 +242,26 @@ def measure(seconds: int, connections: int) -> None:
         proxy = None
         try:
             cli.ok("auth", "signup", "--email", "bench@example.com", "--password", "correct-horse")
-            project = write_app(folder, name)
+            project = write_app(folder, name, service_extra)
             cli.ok("apps", "create", name)
             print("deploying the nginx app (its first build installs nginx-light)...", flush=True)
             cli.ok("deploy", cwd=project)
             build_proxy_image(client, project)
             ports = machine_ports(client, name)
-            pin_edge(server)
+            edge = pin_edge(server)
+            pin([server.process.pid], LOAD_CORE)  # the control plane reads the access log
             carriers = userland_proxy(ports)
             pin(carriers, LOAD_CORE)
             proxy, proxy_port = start_nginx_proxy(client, folder, ports)
+            nginx = container_pids(proxy)
             host = f"{name}.localhost"
+            edge_http = f"http://127.0.0.1:{server.http_port}/"
+            edge_https = f"https://127.0.0.1:{server.https_port}/"
             rows = [
                 run_wrk(f"http://127.0.0.1:{ports[0]}/", None, seconds, connections),
-                run_wrk(f"http://127.0.0.1:{server.http_port}/", host, seconds, connections),
-                run_wrk(f"http://127.0.0.1:{proxy_port}/", host, seconds, connections),
-                run_wrk(f"https://127.0.0.1:{server.https_port}/", host, seconds, connections),
+                run_wrk(edge_http, host, seconds, connections, edge),
+                run_wrk(f"http://127.0.0.1:{proxy_port}/", host, seconds, connections, nginx),
+                run_wrk(edge_https, host, seconds, connections, edge),
             ]
             report(rows, bool(carriers), seconds, connections)
         finally:
@@ -231,12 +275,19 @@ def report(rows: list[Row], userland: bool, seconds: int, connections: int) -> N
     labels = ["(a) direct", "(b) edge HTTP", "(c) nginx proxy", "(d) edge HTTPS"]
     print(f"wrk -t1 -c{connections} -d{seconds}s on core {LOAD_CORE}; proxies on core {PROXY_CORE}")
     print(f"userland proxy (docker-proxy) on the published ports: {'on' if userland else 'off'}")
-    print(f"{'row':<18}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    heads = f"{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'proxy CPU s':>13}{'req/CPU s':>11}"
+    print(f"{'row':<18}{heads}")
     for label, row in zip(labels, rows, strict=True):
-        print(f"{label:<18}{row.requests_s:>10.0f}{row.p50_ms:>10.2f}{row.p99_ms:>10.2f}")
+        per_core = f"{row.per_core:>11.0f}" if row.per_core else f"{'-':>11}"
+        print(
+            f"{label:<18}{row.requests_s:>10.0f}{row.p50_ms:>10.2f}{row.p99_ms:>10.2f}"
+            f"{row.proxy_cpu_s:>13.2f}{per_core}"
+        )
     direct, edge, nginx, _ = rows
     print(f"b/a = {edge.requests_s / direct.requests_s:.2f}")
     print(f"b/c = {edge.requests_s / nginx.requests_s:.2f}   (to reach: >= 1.1)")
+    if edge.per_core and nginx.per_core:
+        print(f"b/c per proxy CPU second = {edge.per_core / nginx.per_core:.2f}")
     print(f"p99 edge {edge.p99_ms:.2f} ms vs nginx {nginx.p99_ms:.2f} ms   (to reach: <=)")
 
 
@@ -244,8 +295,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument(
+        "--no-auto-start",
+        action="store_true",
+        help="the app with auto_start_machines = false (no request-holding action at the edge)",
+    )
     args = parser.parse_args()
-    measure(args.seconds, args.connections)
+    extra = "auto_start_machines = false\n" if args.no_auto_start else ""
+    measure(args.seconds, args.connections, extra)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ import pytest
 from hangar.edge.config import (
     EdgePaths,
     Listeners,
-    render_autostart_map,
     render_config,
     render_https_only_map,
     render_map,
@@ -268,13 +267,10 @@ def test_requests_of_apps_with_auto_start_are_held_by_the_wake_action():
     waking = Route("web", "web.example.com", policy=RoutePolicy(auto_start=True))
     config = render(waking, API)
     assert f"lua-load {PATHS.wake_script}" in section(config, "global")
-    frontend = section(config, "frontend http")
-    hold = f"http-request lua.hangar_hold if {{ var(txn.app),map({PATHS.autostart_map}) -m found }}"
-    assert hold in frontend
-    assert frontend.index(hold) < frontend.index(
-        f"use_backend %[var(txn.host),map({PATHS.host_map})]"
-    )
-    assert render_autostart_map([API, waking]) == "web 1\n"
+    hold = "http-request lua.hangar_hold if { nbsrv eq 0 }"
+    assert hold in section(config, "backend web")  # only while it has no usable machine
+    assert hold not in section(config, "backend api")
+    assert not any("lua" in line for line in section(config, "frontend http"))
 
 
 def test_acme_challenges_are_answered_from_their_map_before_any_redirect():

@@ -84,7 +84,6 @@ class EdgePaths:
     certs_dir: Path  # one PEM per hostname (edge/tls_files.py)
     crt_list: Path
     acme_challenges_map: Path  # token -> key authorization, for HTTP-01
-    autostart_map: Path  # apps whose requests may wake a stopped machine (edge/wake.py)
     wake_script: Path
     wake_socket: Path
 
@@ -108,7 +107,6 @@ class EdgePaths:
             certs_dir=d / "certs",
             crt_list=d / "certs.list",
             acme_challenges_map=d / "acme-challenges.map",
-            autostart_map=d / "autostart.map",
             wake_script=d / "wake.lua",
             wake_socket=d / "wake.sock",
         )
@@ -157,13 +155,6 @@ def render_https_only_map(routes: list[Route]) -> str:
     ordered = sorted(routes, key=lambda r: r.hostname)
     return "".join(
         f"{hostname} 1\n" for r in ordered if r.policy.force_https for hostname in r.hostnames
-    )
-
-
-def render_autostart_map(routes: list[Route]) -> str:
-    """The apps whose requests are held while a stopped machine starts."""
-    return "".join(
-        f"{r.app} 1\n" for r in sorted(routes, key=lambda r: r.app) if r.policy.auto_start
     )
 
 
@@ -233,7 +224,6 @@ def _frontend_section(listen: Listeners, paths: EdgePaths) -> str:
         + _acme_challenge_answer(paths)
         + _https_redirect(listen, paths)
         + _forwarded_headers(listen)
-        + _hold_while_waking(paths)
         + f"    http-request disable-l7-retry unless {{ method {IDEMPOTENT_METHODS} }}\n"
         f"    use_backend %[var(txn.host),map({paths.host_map})]\n"
         f"    default_backend {NOT_FOUND_BACKEND}\n"
@@ -246,15 +236,6 @@ def _https_bind(listen: Listeners, paths: EdgePaths) -> str:
     return (
         f"    bind {listen.host}:{listen.https_port} ssl crt-list {paths.crt_list}"
         " alpn h2,http/1.1 ssl-min-ver TLSv1.2\n"
-    )
-
-
-def _hold_while_waking(paths: EdgePaths) -> str:
-    """Apps with auto_start_machines: a request finding no machine waits for one."""
-    return (
-        f"    http-request set-var(txn.app) var(txn.host),map({paths.host_map})\n"
-        "    http-request lua.hangar_hold"
-        f" if {{ var(txn.app),map({paths.autostart_map}) -m found }}\n"
     )
 
 
@@ -327,7 +308,10 @@ def _backend_section(route: Route, paths: EdgePaths) -> str:
         '    http-error status 503 content-type "text/html; charset=utf-8"'
         f" hdr Cache-Control no-store lf-file {paths.pages_dir / UNAVAILABLE_PAGE}\n"
     )
-    return f"backend {route.app}\n    balance leastconn\n{unavailable}{checks}{servers}"
+    # auto_start_machines: a request finding no usable machine is held while one starts
+    # (edge/wake.py); only then does the Lua action run.
+    hold = "    http-request lua.hangar_hold if { nbsrv eq 0 }\n" if route.policy.auto_start else ""
+    return f"backend {route.app}\n    balance leastconn\n{hold}{unavailable}{checks}{servers}"
 
 
 def _check_lines(route: Route) -> str:

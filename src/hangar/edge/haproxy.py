@@ -12,7 +12,6 @@ from hangar.edge.config import (
     QUEUE_TIMEOUT_S,
     EdgePaths,
     Listeners,
-    render_autostart_map,
     render_config,
     render_https_only_map,
     render_map,
@@ -249,7 +248,6 @@ class HAProxyEdge:
         write_pages(self.paths.pages_dir)
         write_atomic(self.paths.host_map, render_map(routes))
         write_atomic(self.paths.https_only_map, render_https_only_map(routes))
-        write_atomic(self.paths.autostart_map, render_autostart_map(routes))
         write_wake_script(self.paths.wake_script, self.paths.wake_socket)
         self._write_challenges()
         changes = CertificateChanges()

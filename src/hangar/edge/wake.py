@@ -1,7 +1,7 @@
 """Holding a request while its app's machine starts (fly's auto_start_machines).
 
-A Lua action in HAProxy runs for the apps whose machines may be started on
-demand. When such an app has no usable machine it asks the control plane, over
+A Lua action in HAProxy runs in the backend of each app whose machines may be
+started on demand, when that app has no usable machine. It asks the control plane, over
 a UNIX socket, to start one: `wake APP` answered by `starting` or `no`. On
 `starting` it holds the request, looking every few milliseconds, until a
 machine is routed (then HAProxy sends the request on as usual) or HOLD_S has
@@ -44,7 +44,7 @@ local function ask_to_wake(app)
 end
 
 core.register_action("hangar_hold", {"http-req"}, function(txn)
-  local app = txn:get_var("txn.app")
+  local app = txn.f:be_name()
   if app == nil or txn.f:nbsrv(app) > 0 then
     return
   end
