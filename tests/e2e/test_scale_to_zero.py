@@ -74,5 +74,9 @@ def held_request_is_answered(idle_server, cli: Cli, project: Path, name: str) ->
     assert again.status_code == 200 and again.text == answer.text  # the same machine
     logs = cli.ok("logs", "-a", name).stdout
     assert "(auto stop)" in logs and "(auto start)" in logs
-    # idle again: back to zero
+    # idle again: back to zero; a deploy now leaves them stopped, on the new release
     assert wait_for_states(cli, name, ["stopped", "stopped"]) == ["stopped", "stopped"]
+    told = cli.ok("deploy", cwd=project).stdout
+    assert "2 stopped machine(s) stay stopped, now on v2" in told
+    woken = idle_server.get(name, "/", timeout=60)  # a new container, of v2
+    assert woken.status_code == 200 and woken.text.startswith("slowpoke v2 on ")

@@ -185,3 +185,20 @@ def test_a_start_waits_for_the_change_that_holds_the_lease(fake_platform, tmp_pa
     assert started(fake_platform) == []  # still waiting for the lease
     leases.release(fake_platform.db, "web", holder)
     assert wait_for(lambda: len(started(fake_platform)) == 1)
+
+
+def test_a_machine_that_fails_to_start_is_failed_and_not_tried_again(
+    fake_platform, tmp_path, clock
+):
+    deployed(fake_platform, tmp_path, on_demand())
+    stop_all(fake_platform, clock)
+    fake_platform.health.passes = len(fake_platform.health.checked)  # every check fails now
+    starter = Starter(fake_platform)
+    for _ in range(2):  # each wake tries the next stopped machine
+        assert starter.wake("web") is True
+        assert wait_for(
+            lambda: "did not start" in fake_platform.platform_log.lines("web")[-1].message
+        )
+        assert wait_for(lambda: not starter._starting)
+    assert sorted(states(fake_platform).values()) == ["failed", "failed"]
+    assert starter.wake("web") is False  # the held request gets the 503 page, not a minute's wait

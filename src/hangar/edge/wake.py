@@ -5,9 +5,10 @@ started on demand, when that app has no usable machine. It asks the control plan
 a UNIX socket, to start one: `wake APP` answered by `starting` or `no`. On
 `starting` it holds the request, looking every few milliseconds, until a
 machine is routed (then HAProxy sends the request on as usual) or HOLD_S has
-passed (then the app's 503 page). On `no`, or with the control plane down, the
-request goes on at once. The decisions are the control plane's; the edge only
-asks and waits.
+passed (then the app's 503 page); every second it asks again, and a `no` (the
+start failed, nothing else can start) ends the wait with the 503 page. On a
+first `no`, or with the control plane down, the request goes on at once. The
+decisions are the control plane's; the edge only asks and waits.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 HOLD_S = 60.0  # a request waits this long for a machine to start
 POLL_MS = 10
+ASK_AGAIN_MS = 1000  # a held request asks again this often, and stops waiting on a `no`
 _MAX_APP = 64
 
 _SCRIPT = """\
@@ -55,13 +57,21 @@ core.register_action("hangar_hold", {"http-req"}, function(txn)
   while txn.f:nbsrv(app) == 0 and waited < %(hold_ms)d do
     core.msleep(%(poll_ms)d)
     waited = waited + %(poll_ms)d
+    if waited %% %(ask_ms)d == 0 and not ask_to_wake(app) then
+      return -- the start failed and nothing else can start: the 503 page now
+    end
   end
 end, 0)
 """
 
 
 def write_wake_script(script: Path, socket_path: Path) -> None:
-    values = {"socket": socket_path, "hold_ms": int(HOLD_S * 1000), "poll_ms": POLL_MS}
+    values = {
+        "socket": socket_path,
+        "hold_ms": int(HOLD_S * 1000),
+        "poll_ms": POLL_MS,
+        "ask_ms": ASK_AGAIN_MS,
+    }
     write_atomic(script, _SCRIPT % values)
 
 

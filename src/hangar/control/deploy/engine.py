@@ -222,6 +222,12 @@ class Deployer:
 
     def _retarget_stopped(self, ops: MachineOps, stopped: list[Machine], target: Target) -> None:
         """Stopped machines stay stopped, but start on the new release next time."""
+        if stopped:
+            ops.events.emit(
+                "machine",
+                f"{len(stopped)} stopped machine(s) stay stopped, now on v{target.version}: "
+                "they start on it next (a request starts one with auto_start_machines)",
+            )
         for machine in stopped:
             if machine.container_id:
                 self.platform.runtime.remove(machine.container_id)
