@@ -62,13 +62,13 @@ def worker_pid(edge: HAProxyEdge) -> int:
     return RuntimeAPI(edge.paths.stats_socket).pid()
 
 
-@pytest.mark.haproxy
 def wait_for_old_workers_to_exit(edge: HAProxyEdge, timeout_s: float = 10) -> None:
     deadline = time.monotonic() + timeout_s
     while edge._process.worker_pids()[1] and time.monotonic() < deadline:
         time.sleep(0.05)
 
 
+@pytest.mark.haproxy
 def test_unknown_host_gets_the_404_page(edge: HAProxyEdge) -> None:
     edge.sync([Route("web", "web.localhost")])
     status, body = get(edge.http_port, "nope.localhost:8080")
