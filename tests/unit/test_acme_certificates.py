@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from hangar.control.acme_certificates import RETRY_FIRST_S, AcmeCertificates
 from hangar.edge.local_ca import LocalCA
-from hangar.errors import CertificateFailed
+from hangar.errors import CertificateFailed, EdgeFailure
 from hangar.ports import ChallengeResponder, IssuedCertificate
 from hangar.store.models import AcmeAccount, Certificate
 from tests.unit.test_api import signed_up
@@ -176,3 +176,14 @@ class FixedClock:
 
     def now(self) -> datetime.datetime:
         return self.moment
+
+
+def test_an_edge_that_cannot_publish_the_challenge_is_a_failure_kept_with_its_reason(
+    client, owner, acme, fake_platform, monkeypatch
+):
+    def refuse(token: str, key_authorization: str) -> None:
+        raise EdgeFailure("HAProxy refused `add map`: unknown map")
+
+    monkeypatch.setattr(fake_platform.edge, "publish_challenge", refuse)
+    status = acme.obtain("web.localhost")
+    assert status.state == "failed" and "add map" in (status.last_error or "")

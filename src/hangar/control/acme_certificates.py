@@ -20,7 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from hangar.domain.clock import SYSTEM_CLOCK, Clock, as_utc
-from hangar.errors import CertificateFailed
+from hangar.errors import CertificateFailed, EdgeFailure
 from hangar.ports import AcmeAuthority, Edge, IssuedCertificate
 from hangar.store.database import Database
 from hangar.store.models import AcmeAccount, App, Certificate, Domain
@@ -98,7 +98,7 @@ class AcmeCertificates:
             assert self._edge is not None, "attach the edge first"
             try:
                 issued = self.authority.obtain(hostname, self._edge)
-            except CertificateFailed as exc:
+            except (CertificateFailed, EdgeFailure) as exc:  # EdgeFailure: no challenge served
                 log.warning("no certificate for %s from %s: %s", hostname, self.name, exc)
                 self._record_failure(app_id, hostname, exc.message)
                 return self.status(hostname)
