@@ -60,3 +60,19 @@ def test_defaults_need_no_flags():
     assert command_line(ServerOptions()) == []
     assert isinstance(ServerOptions().state_dir, Path)
     assert server_cmd.server.__doc__
+
+
+@pytest.mark.parametrize(
+    ("flag", "bad", "good"),
+    [
+        ("--auto-stop-idle", "soon", "90s"),
+        ("--auto-stop-idle", "-5", "2m"),
+        ("--acme-directory", "letsencrypt", "https://acme.example/dir"),
+        ("--edge-threads", "-1", "2"),
+    ],
+)
+def test_the_edges_new_flags_refuse_bad_values_by_name(served, flag, bad, good):
+    result = CliRunner().invoke(cli, ["server", flag, bad])
+    assert result.exit_code == 2
+    assert flag in result.output and served == []
+    assert CliRunner().invoke(cli, ["server", flag, good]).exit_code == 0

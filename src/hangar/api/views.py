@@ -6,15 +6,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import object_session
 
 from hangar.api.schemas import AppOut, MachineOut, ReleaseOut
+from hangar.control.app_summaries import shown_status
 from hangar.control.platform import Settings
-from hangar.domain.states import AppStatus, MachineState
+from hangar.domain.states import MachineState
 from hangar.store.models import App, Machine, Release
 
 
 def app_out(app: App, settings: Settings) -> AppOut:
     return AppOut(
         name=app.name,
-        status=shown_status(app),
+        status=_status(app),
         region=app.region,
         hostname=settings.hostname(app.name),
         url=settings.app_url(app.name),
@@ -51,14 +52,14 @@ def release_out(release: Release) -> ReleaseOut:
     )
 
 
-def shown_status(app: App) -> str:
-    """`suspended` while a deployed app has no started machine (all stopped, or scaled to 0)."""
+def _status(app: App) -> str:
+    """As the dashboard says it: `suspended` while no machine is started."""
     session = object_session(app)
-    if app.status != AppStatus.DEPLOYED or session is None:
+    if session is None:
         return app.status
     started = session.scalar(
         select(func.count())
         .select_from(Machine)
         .where(Machine.app_id == app.id, Machine.state == MachineState.STARTED)
     )
-    return AppStatus.SUSPENDED if started == 0 else app.status
+    return shown_status(app.status, None, started or 0)
